@@ -139,8 +139,8 @@ def evaluate_paths(reference_dir, piece_items, chunk_steps=corpus_lib.DEFAULT_CH
   Raises:
     EvaluationError: on bad input (see `build_reference`, `collect_pieces`).
   """
+  paths = collect_pieces(piece_items)  # cheap checks first
   reference, ref_corpus = build_reference(reference_dir, chunk_steps, feature_set, verbose)
-  paths = collect_pieces(piece_items)
   rolls, names, skipped = [], [], []
   for path in paths:
     try:

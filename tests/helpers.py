@@ -1,0 +1,28 @@
+"""Small builders shared by tests: lopsided random rolls and folders of MIDI files."""
+
+import pathlib
+
+import numpy as np
+
+from draw_music import midi_io
+
+
+def random_roll(rng, length, density, low=30, high=90):
+  """A `[length, 128]` bool roll with notes of random length between `low` and `high`."""
+  roll = np.zeros((length, 128), bool)
+  num_notes = max(1, int(density * length))
+  starts = rng.integers(0, length, num_notes)
+  lengths = rng.integers(1, 12, num_notes)
+  pitches = rng.integers(low, high, num_notes)
+  for s, n, p in zip(starts, lengths, pitches):
+    roll[s:s + n, p] = True
+  return roll
+
+
+def write_corpus(folder, rolls):
+  """Writes each roll as `piece_<i>.mid` under `folder`; returns the folder."""
+  folder = pathlib.Path(folder)
+  folder.mkdir(parents=True, exist_ok=True)
+  for i, roll in enumerate(rolls):
+    midi_io.write_midi(roll, folder / f"piece_{i:02d}.mid")
+  return folder
