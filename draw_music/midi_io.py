@@ -50,7 +50,8 @@ def _tick_to_step(ticks, ticks_per_beat, steps_per_beat):
 
 
 def _notes_of_track(track):
-  """Notes of one track as a list of (on_tick, off_tick, pitch), and the track's last tick."""
+  """Notes of one track: ended notes as (on_tick, off_tick, pitch), the notes still sounding
+  at the track's end as (on_tick, pitch), and the track's last tick."""
   notes = []
   sounding = {}  # (channel, pitch) -> onset tick
   tick = 0
@@ -66,9 +67,8 @@ def _notes_of_track(track):
       notes.append((sounding.pop(key), tick, msg.note))
     if is_on:
       sounding[key] = tick
-  for (_, pitch), onset in sounding.items():
-    notes.append((onset, tick, pitch))
-  return notes, tick
+  hanging = [(onset, pitch) for (_, pitch), onset in sounding.items()]
+  return notes, hanging, tick
 
 
 def midi_to_roll(midi, steps_per_beat=STEPS_PER_BEAT, max_steps=DEFAULT_MAX_STEPS, name=None):
@@ -89,14 +89,19 @@ def midi_to_roll(midi, steps_per_beat=STEPS_PER_BEAT, max_steps=DEFAULT_MAX_STEP
   name = name or getattr(midi, "filename", None) or "<midi>"
   if midi.type == 2:
     raise MidiDecodeError(name, "type 2 MIDI files (independent sequences) are not supported")
+  if midi.type not in (0, 1):
+    raise MidiDecodeError(name, f"unknown MIDI file type {midi.type} (expected 0 or 1)")
   if midi.ticks_per_beat <= 0:
     raise MidiDecodeError(name, f"ticks_per_beat must be positive, got {midi.ticks_per_beat}"
                           " (SMPTE time division is not supported)")
-  notes, end_tick = [], 0
+  notes, hanging, end_tick = [], [], 0
   for track in midi.tracks:
-    track_notes, track_end = _notes_of_track(track)
+    track_notes, track_hanging, track_end = _notes_of_track(track)
     notes.extend(track_notes)
+    hanging.extend(track_hanging)
     end_tick = max(end_tick, track_end)
+  # A note still sounding ends at the end of the file (the longest track), not of its track.
+  notes.extend((onset, end_tick, pitch) for onset, pitch in hanging)
   if not notes:
     raise MidiDecodeError(name, "the file has no notes")
   on_tick, off_tick, pitch = (np.array(col, np.int64) for col in zip(*notes))
@@ -126,6 +131,8 @@ def read_midi(path, steps_per_beat=STEPS_PER_BEAT, max_steps=DEFAULT_MAX_STEPS):
     midi = mido.MidiFile(path)
   except Exception as e:  # mido raises OSError, EOFError, ValueError, KeyError, ...
     reason = str(e) or type(e).__name__
+    if isinstance(e, EOFError):
+      reason = "the file ends in the middle of a chunk (truncated or empty)"
     raise MidiDecodeError(path, f"cannot parse MIDI ({type(e).__name__}: {reason})") from e
   return midi_to_roll(midi, steps_per_beat, max_steps, name=path)
 
@@ -142,7 +149,8 @@ def roll_to_midi(roll, tempo_bpm=120.0, steps_per_beat=STEPS_PER_BEAT, velocity=
     program: General MIDI program (0 = acoustic grand piano).
 
   Each maximal run of on-cells of one pitch becomes one note. The end of track sits at the
-  roll's last step, so `read_midi` gives back exactly the same roll.
+  roll's last step, so `read_midi` gives back exactly the same roll (except for an all-silent
+  roll: it is written, but `read_midi` refuses a file without notes).
   """
   roll = np.asarray(roll)
   if roll.ndim != 2 or roll.shape[1] != NUM_PITCHES:
@@ -151,6 +159,8 @@ def roll_to_midi(roll, tempo_bpm=120.0, steps_per_beat=STEPS_PER_BEAT, velocity=
     raise ValueError(f"velocity must be in 1..127, got {velocity}")
   if tempo_bpm <= 0:
     raise ValueError(f"tempo_bpm must be positive, got {tempo_bpm}")
+  if steps_per_beat <= 0 or WRITE_TICKS_PER_BEAT % steps_per_beat:
+    raise ValueError(f"steps_per_beat must divide {WRITE_TICKS_PER_BEAT}, got {steps_per_beat}")
   ticks_per_step = WRITE_TICKS_PER_BEAT // steps_per_beat
   on = roll != 0
   padded = np.zeros((on.shape[0] + 2, NUM_PITCHES), bool)
