@@ -4,11 +4,24 @@
 reference set's signatures.
 
 Singular covariance. `S` is singular when a feature is constant over the reference (or when
-features are linearly dependent). We use the symmetric (Moore-Penrose) pseudo-inverse `S^+`,
-from an eigendecomposition that drops eigenvalues below `rcond * largest`: directions in
-which the reference never varies contribute nothing to the distance. The reference reports
-which features are constant, so a user knows a deviation in them goes unseen. The distance
-is never NaN nor negative (round-off below zero is clipped to 0).
+features are linearly dependent). We use a symmetric pseudo-inverse computed on the
+correlation matrix: with `s` the features' standard deviations, `S^+ = diag(1/s) R^+
+diag(1/s)`, where `R = diag(1/s) S diag(1/s)` and `R^+` is its Moore-Penrose pseudo-inverse
+from an eigendecomposition that drops eigenvalues below `rcond * largest`. Constant features
+get zero rows and columns. Directions in which the reference never varies contribute nothing
+to the distance; the reference reports which features are constant, so a user knows a
+deviation in them goes unseen. The distance is never NaN nor negative (round-off below zero
+is clipped to 0).
+
+Why the correlation matrix: the signature mixes rates divided by 127 (standard deviations
+around 0.01) with durations in steps (around 20), so the raw covariance's eigenvalues span
+many decades for units alone; a cut-off relative to its largest eigenvalue would drop real,
+well-determined directions just because their features are small numbers, and the distance
+would change when a feature's unit changes. On the correlation matrix the cut-off only sees
+genuine (near-)dependence, and the distance is invariant to each feature's scale. When `S` is
+regular this is exactly `S^-1`; for a difference `x - mu` in the span of the reference's
+deviations it equals the plain `S^+` distance too (the two differ only in how they discard a
+component outside that span).
 
 Each feature's share of `D^2`: `D^2 = sum_i d_i (S^+ d)_i` with `d = x - mu`, so feature
 `i`'s share is `d_i (S^+ d)_i / D^2`. Shares sum to 1; one can be negative when correlated
@@ -43,13 +56,26 @@ def category_names(distances):
   return [CATEGORY_NAMES[i] for i in np.atleast_1d(categorize(distances))]
 
 
-def _symmetric_pinv(cov, rcond):
-  """Pseudo-inverse of a symmetric PSD matrix, and its rank."""
-  w, v = np.linalg.eigh(cov)
+def _symmetric_pinv(cov, constant, rcond):
+  """Scale-invariant symmetric pseudo-inverse of a covariance, and its rank.
+
+  Args:
+    cov: `[F, F]` symmetric positive semi-definite covariance.
+    constant: `[F]` bool, features treated as constant (their rows and columns are 0).
+    rcond: eigenvalues of the correlation matrix below `rcond * largest` are dropped.
+
+  Returns:
+    `([F, F] pseudo-inverse, rank)`.
+  """
+  scale = np.zeros(cov.shape[0])
+  scale[~constant] = 1.0 / np.sqrt(np.diag(cov)[~constant])
+  corr = cov * np.outer(scale, scale)
+  w, v = np.linalg.eigh(corr)
   keep = w > rcond * max(w.max(), 0.0) if w.size else w > 0
   inv_w = np.zeros_like(w)
   inv_w[keep] = 1.0 / w[keep]
-  return (v * inv_w) @ v.T, int(keep.sum())
+  pinv = (v * inv_w) @ v.T * np.outer(scale, scale)
+  return (pinv + pinv.T) / 2, int(keep.sum())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,10 +85,11 @@ class Reference:
   Attributes:
     mean: `[F]` mean signature.
     cov: `[F, F]` covariance (ddof = 1).
-    precision: `[F, F]` symmetric pseudo-inverse of `cov`.
+    precision: `[F, F]` symmetric pseudo-inverse of `cov` (computed on the correlation
+      matrix, see the module docstring).
     feature_names: the F feature names.
     constant_features: names of features with zero variance in the reference.
-    rank: rank of `cov` kept by the pseudo-inverse (F when it is regular).
+    rank: rank kept by the pseudo-inverse (F when `cov` is regular).
     num_samples: number of reference signatures.
   """
   mean: np.ndarray
@@ -94,7 +121,7 @@ class Reference:
     cov = np.atleast_2d(np.cov(sig, rowvar=False))
     var = np.diag(cov)
     constant = var <= 1e-12 * np.maximum(1.0, mean ** 2)
-    precision, rank = _symmetric_pinv(cov, rcond)
+    precision, rank = _symmetric_pinv(cov, constant, rcond)
     return cls(mean, cov, precision, tuple(feature_names),
                tuple(name for name, c in zip(feature_names, constant) if c), rank, n)
 
