@@ -1,0 +1,558 @@
+"""Set-level measures: does a set of signatures look like a reference corpus, as a whole?
+
+The paper's measure (`measure.py`) scores one piece at a time. A generator can score well
+piece by piece and still fail as a whole: it can repeat one good piece, or drift in a way
+no single piece shows. These functions compare two sets of signatures `[n, F]` (float64,
+one row per piece or chunk, as `features.signatures` returns).
+
+Standardisation. Every measure but the KS tests works in the reference set's units: each
+feature has the reference's mean subtracted and is divided by the reference's standard
+deviation (ddof = 1, so the standardised reference has unit variance). A feature that is
+constant over the reference (variance <= 1e-12 * max(1, mean^2), the rule `measure.py` uses)
+keeps scale 1: it is centred, not divided, so a set that varies where the reference does not
+still shows up (unlike the Mahalanobis distance, which cannot see such a direction).
+
+Measures:
+  * `frechet_distance`: ||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1^1/2 S2 S1^1/2)^1/2) between
+    Gaussians fitted to each set (the FID formula on signatures).
+  * `mmd`: unbiased kernel MMD^2 with a Gaussian kernel, bandwidth by the median heuristic;
+    `mmd_permutation_test` adds a permutation p-value.
+  * `ks_tests`: per-feature two-sample Kolmogorov-Smirnov tests.
+  * `diversity_ratio`: mean pairwise distance inside the other set over the same inside the
+    reference; 0 for a generator that always writes the same piece.
+
+Why calibration. Chunks of one piece resemble each other, so a corpus's chunks are far from
+independent samples: two halves of one corpus, split by whole pieces, differ much more than
+two independent samples would, and with ~1,500 chunks a side the permutation test rejects
+"same distribution" between them. `calibrate` measures that piece-level spread (the
+distances between piece-level halves of the reference corpus) and `compare_sets` only calls
+a set different when it is further from the reference than same-style halves are.
+
+All functions are pure: no file I/O, inputs never modified.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from scipy import spatial
+from scipy import stats
+
+# Constant-feature rule shared with `measure.Reference`.
+_CONSTANT_RTOL = 1e-12
+# Permutations evaluated per matrix product in `mmd_permutation_test`. Fixed, so that a seed
+# gives the same permutations (and p-value) whatever the machine.
+_PERMUTATION_BATCH = 128
+# `compare_sets` defaults.
+DEFAULT_ALPHA = 0.05
+DEFAULT_FRECHET_MARGIN = 1.5
+DEFAULT_DIVERSITY_FACTOR = 0.5
+# Diversity-ratio range used by `compare_sets` when no calibration is given.
+UNCALIBRATED_DIVERSITY_RANGE = (0.5, 2.0)
+
+
+def _check_sets(min_rows=2, **sets):
+  """float64 copies of named `[n_i, F]` arrays with a common F, each >= `min_rows` rows."""
+  out = []
+  for name, s in sets.items():
+    a = np.asarray(s, np.float64)
+    if a.ndim != 2:
+      raise ValueError(f"{name} must have shape [n, F], got {a.shape}")
+    if a.shape[0] < min_rows:
+      raise ValueError(f"{name} needs at least {min_rows} signatures, got {a.shape[0]}")
+    if out and a.shape[1] != out[0].shape[1]:
+      raise ValueError(f"{next(iter(sets))} has {out[0].shape[1]} features but {name} has "
+                       f"{a.shape[1]}")
+    if not np.all(np.isfinite(a)):
+      raise ValueError(f"{name} contains NaN or infinite values")
+    out.append(a)
+  return out
+
+
+def reference_scale(ref_sigs):
+  """Per-feature centre and scale used to standardise every set against `ref_sigs`.
+
+  Args:
+    ref_sigs: `[n, F]` reference signatures, n >= 2.
+
+  Returns:
+    `(mean, scale)`, each `[F]`: the reference mean and standard deviation (ddof = 1), with
+    scale 1 for features constant over the reference.
+  """
+  (ref,) = _check_sets(ref_sigs=ref_sigs)
+  mean = ref.mean(axis=0)
+  var = ref.var(axis=0, ddof=1)
+  constant = var <= _CONSTANT_RTOL * np.maximum(1.0, mean ** 2)
+  return mean, np.where(constant, 1.0, np.sqrt(np.where(constant, 1.0, var)))
+
+
+def _standardise(ref, *others):
+  mean, scale = reference_scale(ref)
+  return [(a - mean) / scale for a in (ref,) + others]
+
+
+def _psd_sqrt(cov):
+  """Symmetric square root of a symmetric PSD matrix (negative round-off eigenvalues -> 0)."""
+  w, v = np.linalg.eigh(cov)
+  return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+
+
+def gaussian_frechet(mu1, cov1, mu2, cov2):
+  """Fréchet (2-Wasserstein squared) distance between N(mu1, cov1) and N(mu2, cov2).
+
+  `||mu1 - mu2||^2 + Tr(cov1) + Tr(cov2) - 2 Tr((cov1^1/2 cov2 cov1^1/2)^1/2)`. Both square
+  roots come from symmetric eigendecompositions with eigenvalues clipped at 0, so the
+  result is real and finite for singular covariances; round-off below 0 is clipped to 0.
+
+  Args:
+    mu1, mu2: `[F]` means.
+    cov1, cov2: `[F, F]` symmetric PSD covariances.
+
+  Returns:
+    A float >= 0.
+  """
+  root1 = _psd_sqrt(cov1)
+  middle = root1 @ cov2 @ root1
+  middle = 0.5 * (middle + middle.T)
+  tr_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh(middle), 0.0, None)).sum()
+  diff = mu1 - mu2
+  value = diff @ diff + np.trace(cov1) + np.trace(cov2) - 2.0 * tr_sqrt
+  return float(max(value, 0.0))
+
+
+def frechet_distance(ref_sigs, other_sigs):
+  """Fréchet distance between Gaussians fitted to two standardised sets of signatures.
+
+  Both sets are standardised by the reference's per-feature mean and std (module
+  docstring), then each is summarised by its mean and covariance (ddof = 1) and
+  `gaussian_frechet` compares them. Identical sets give 0; a shift of the mean by `d`
+  reference standard deviations in one feature adds `d^2`.
+
+  Args:
+    ref_sigs: `[n, F]` reference signatures, n >= 2.
+    other_sigs: `[m, F]` signatures to compare, m >= 2.
+
+  Returns:
+    A float >= 0, finite even for singular covariances (constant or duplicated features,
+    fewer signatures than features).
+  """
+  ref, other = _standardise(*_check_sets(ref_sigs=ref_sigs, other_sigs=other_sigs))
+  return gaussian_frechet(ref.mean(axis=0), np.atleast_2d(np.cov(ref, rowvar=False)),
+                          other.mean(axis=0), np.atleast_2d(np.cov(other, rowvar=False)))
+
+
+def _squared_distances(x):
+  """`[n, n]` squared Euclidean distances between the rows of `[n, F]` `x` (>= 0)."""
+  sq = np.einsum("nf,nf->n", x, x)
+  d2 = x @ x.T
+  d2 *= -2.0
+  d2 += sq[:, None]
+  d2 += sq[None, :]
+  np.fill_diagonal(d2, 0.0)
+  return np.maximum(d2, 0.0, out=d2)
+
+
+def median_bandwidth(squared_distances):
+  """Median heuristic: the median distance between distinct rows of a pooled sample.
+
+  Args:
+    squared_distances: `[N, N]` symmetric squared distances, zero diagonal, N >= 2.
+
+  Returns:
+    `sigma` > 0 for the kernel `exp(-d^2 / (2 sigma^2))`: the square root of the median of
+    the N (N - 1) / 2 pairwise squared distances (the median distance, except that the two
+    middle values are averaged as squares). When that median is 0 (at least half the pairs
+    coincide) the mean of the non-zero distances is used, and 1 when every distance is 0.
+  """
+  n = squared_distances.shape[0]
+  flat = squared_distances.reshape(-1)
+  # Sorted, `flat` is the n diagonal zeros, then every off-diagonal value twice; the median
+  # of the n (n - 1) off-diagonal values is the mean of these two order statistics.
+  half = n * (n - 1) // 2
+  kth = [n + half - 1, n + half]
+  middle = np.partition(flat, kth)[kth]
+  sigma = float(np.sqrt(middle.mean()))
+  if sigma > 0:
+    return sigma
+  positive = flat[flat > 0]
+  return float(np.sqrt(positive).mean()) if positive.size else 1.0
+
+
+def _pooled_kernel(ref_sigs, other_sigs, bandwidth):
+  """`[N, N]` Gaussian kernel on the pooled standardised sets, `n` (rows of ref), sigma."""
+  ref, other = _standardise(*_check_sets(ref_sigs=ref_sigs, other_sigs=other_sigs))
+  pooled = np.concatenate([ref, other])
+  d2 = _squared_distances(pooled)
+  sigma = median_bandwidth(d2) if bandwidth is None else float(bandwidth)
+  if not sigma > 0:
+    raise ValueError(f"bandwidth must be a positive number, got {bandwidth}")
+  d2 *= -0.5 / sigma ** 2
+  return np.exp(d2, out=d2), ref.shape[0], sigma
+
+
+def _unbiased_mmd2(quad, row_dot, diag_dot, total, diag_total, n, m):
+  """Unbiased MMD^2 from sums over the pooled kernel for labellings `a` (first set).
+
+  With `a` the `[N]` indicator of the first set, `K` the pooled kernel, `r = K 1` and
+  `d = diag(K)`: `quad = a^T K a`, `row_dot = a^T r`, `diag_dot = a^T d`. Arrays broadcast.
+  """
+  sum_xx = quad - diag_dot
+  sum_xy = row_dot - quad
+  sum_yy = total - 2.0 * row_dot + quad - (diag_total - diag_dot)
+  return sum_xx / (n * (n - 1)) + sum_yy / (m * (m - 1)) - 2.0 * sum_xy / (n * m)
+
+
+def mmd(ref_sigs, other_sigs, bandwidth=None):
+  """Unbiased kernel MMD^2 between two sets of standardised signatures.
+
+  `MMD^2 = mean_{i != j} k(x_i, x_j) + mean_{i != j} k(y_i, y_j) - 2 mean_{i, j} k(x_i, y_j)`
+  (the U-statistic of Gretton et al. 2012), with `k(x, y) = exp(-||x - y||^2 / (2 sigma^2))`
+  on features standardised by the reference (module docstring). The unbiased form has mean
+  0 when both sets come from one distribution, so it can be slightly negative.
+
+  Args:
+    ref_sigs: `[n, F]` reference signatures, n >= 2.
+    other_sigs: `[m, F]` signatures, m >= 2.
+    bandwidth: `sigma`; default the median heuristic on the pooled standardised sample
+      (`median_bandwidth`).
+
+  Returns:
+    MMD^2, a float.
+  """
+  kernel, n, _ = _pooled_kernel(ref_sigs, other_sigs, bandwidth)
+  return _mmd_from_kernel(kernel, n)
+
+
+def _mmd_from_kernel(kernel, n):
+  m = kernel.shape[0] - n
+  rows = kernel.sum(axis=1)
+  diag = np.diagonal(kernel)
+  quad = kernel[:n, :n].sum()
+  return float(_unbiased_mmd2(quad, rows[:n].sum(), diag[:n].sum(), rows.sum(), diag.sum(),
+                              n, m))
+
+
+def mmd_permutation_test(ref_sigs, other_sigs, num_permutations=1000, seed=0,
+                         bandwidth=None):
+  """MMD^2 and its permutation p-value.
+
+  The pooled kernel matrix is computed once (with the bandwidth fixed on the pooled sample,
+  which a permutation does not change). Each permutation relabels the pooled sample into
+  sets of the original sizes; its MMD^2 needs only `a^T K a` for the label indicator `a`,
+  so permutations are evaluated in batches as one matrix product `A K` with `A` a
+  `[batch, N]` 0/1 matrix.
+
+  The standardisation (by the reference's scale, module docstring) is also fixed before
+  permuting. Measured on Gaussian samples of 100 and 80 signatures: 5.6% of 800 same-
+  distribution pairs get p < 0.05.
+
+  Args:
+    ref_sigs: `[n, F]` reference signatures, n >= 2.
+    other_sigs: `[m, F]` signatures, m >= 2.
+    num_permutations: number of random relabellings (>= 1).
+    seed: seed of the permutations; the same seed gives the same p-value.
+    bandwidth: kernel bandwidth; default the median heuristic (see `mmd`).
+
+  Returns:
+    `(mmd2, p_value)`, with `p_value = (1 + #{permuted MMD^2 >= observed}) /
+    (1 + num_permutations)`, never 0.
+  """
+  if int(num_permutations) != num_permutations or num_permutations < 1:
+    raise ValueError(f"num_permutations must be a positive integer, got {num_permutations}")
+  num_permutations = int(num_permutations)
+  kernel, n, _ = _pooled_kernel(ref_sigs, other_sigs, bandwidth)
+  observed = _mmd_from_kernel(kernel, n)
+  total_n = kernel.shape[0]
+  m = total_n - n
+  rows = kernel.sum(axis=1)
+  diag = np.ascontiguousarray(np.diagonal(kernel))
+  total, diag_total = rows.sum(), diag.sum()
+  # The products run in float32 (twice as fast). Labels are exact 0/1; rounding K to
+  # float32 and accumulating each entry of `A K` in float32 moves `a^T K a` by a few 1e-8
+  # of its size (measured on 40 to 3,000 signatures), 20 times less than `tol`, so permuted values within `tol` of the observed
+  # one count as ties (>=), which can only make the p-value larger.
+  kernel32 = kernel.astype(np.float32)
+  coef = 1.0 / (n * (n - 1)) + 1.0 / (m * (m - 1)) + 2.0 / (n * m)
+  tol = 1e-6 * coef * total * (n / total_n) ** 2
+  rng = np.random.default_rng(seed)
+  base = np.arange(total_n)
+  exceed = 0
+  for start in range(0, num_permutations, _PERMUTATION_BATCH):
+    batch = min(_PERMUTATION_BATCH, num_permutations - start)
+    chosen = rng.permuted(np.broadcast_to(base, (batch, total_n)), axis=1)[:, :n]
+    labels = np.zeros((batch, total_n), np.float32)
+    np.put_along_axis(labels, chosen, 1.0, axis=1)
+    products = labels @ kernel32  # [batch, N]
+    quad = np.take_along_axis(products, chosen, axis=1).sum(axis=1, dtype=np.float64)
+    row_dot = rows[chosen].sum(axis=1)
+    diag_dot = diag[chosen].sum(axis=1)
+    permuted = _unbiased_mmd2(quad, row_dot, diag_dot, total, diag_total, n, m)
+    exceed += int(np.count_nonzero(permuted >= observed - tol))
+  return observed, (1 + exceed) / (1 + num_permutations)
+
+
+def ks_tests(ref_sigs, other_sigs, feature_names):
+  """Two-sample Kolmogorov-Smirnov test of each feature (`scipy.stats.ks_2samp`, two-sided).
+
+  KS is invariant to monotone rescaling, so raw (unstandardised) features are used. The
+  p-values are per feature, not corrected for testing F features.
+
+  Args:
+    ref_sigs: `[n, F]` reference signatures.
+    other_sigs: `[m, F]` signatures.
+    feature_names: the F feature names.
+
+  Returns:
+    A list of F dicts `{"feature", "statistic", "p_value"}` in feature (signature) order,
+    not sorted; sort by `statistic` to see the features that differ most.
+  """
+  ref, other = _check_sets(min_rows=1, ref_sigs=ref_sigs, other_sigs=other_sigs)
+  if len(feature_names) != ref.shape[1]:
+    raise ValueError(f"{len(feature_names)} feature names for {ref.shape[1]} features")
+  out = []
+  for j, name in enumerate(feature_names):
+    result = stats.ks_2samp(ref[:, j], other[:, j])
+    out.append({"feature": name, "statistic": float(result.statistic),
+                "p_value": float(result.pvalue)})
+  return out
+
+
+def _mean_pairwise_distance(x):
+  return float(spatial.distance.pdist(x).mean())
+
+
+def diversity_ratio(ref_sigs, other_sigs):
+  """Mean pairwise distance inside `other` over the mean pairwise distance inside `ref`.
+
+  Distances are Euclidean between signatures standardised by the reference (module
+  docstring), averaged over the distinct pairs of each set. 1 means as varied as the
+  reference; 0 means every signature in `other` is the same (a generator that repeats
+  itself); scaling a set by 2 doubles it.
+
+  Args:
+    ref_sigs: `[n, F]` reference signatures, n >= 2, not all identical.
+    other_sigs: `[m, F]` signatures, m >= 2.
+
+  Returns:
+    A float >= 0.
+
+  Raises:
+    ValueError: every reference signature is the same (the ratio is undefined).
+  """
+  ref, other = _standardise(*_check_sets(ref_sigs=ref_sigs, other_sigs=other_sigs))
+  ref_spread = _mean_pairwise_distance(ref)
+  if ref_spread == 0:
+    raise ValueError("every reference signature is the same: the diversity ratio is "
+                     "undefined")
+  return _mean_pairwise_distance(other) / ref_spread
+
+
+@dataclasses.dataclass(frozen=True)
+class Calibration:
+  """Measures between piece-level halves of one reference corpus (see `calibrate`).
+
+  Attributes:
+    frechet: `[num_splits]` Fréchet distance between the halves of each split.
+    mmd: `[num_splits]` unbiased MMD^2 between the halves.
+    p_value: `[num_splits]` permutation p-value between the halves.
+    diversity_ratio: `[2 * num_splits]` diversity ratio of each half against the other (both
+      directions of every split).
+    splits: `[num_splits, n]` bool, the chunks of the first half of each split.
+    num_pieces: number of distinct pieces in the corpus.
+  """
+  frechet: np.ndarray
+  mmd: np.ndarray
+  p_value: np.ndarray
+  diversity_ratio: np.ndarray
+  splits: np.ndarray
+  num_pieces: int
+
+  @property
+  def num_splits(self):
+    return int(self.frechet.shape[0])
+
+  def summary(self):
+    """`{measure: {"mean", "std", "min", "p95", "max"}}` over the splits, plain floats."""
+    out = {}
+    for name in ("frechet", "mmd", "p_value", "diversity_ratio"):
+      values = getattr(self, name)
+      out[name] = {"mean": float(values.mean()), "std": float(values.std()),
+                   "min": float(values.min()), "p95": float(np.percentile(values, 95)),
+                   "max": float(values.max())}
+    return out
+
+
+def split_by_piece(piece_index, rng):
+  """Splits chunks into two halves of whole pieces with about equal numbers of chunks.
+
+  Pieces are shuffled, then each goes, in turn, to the half that has fewer chunks so far
+  (ties to the first half). No piece has chunks on both sides.
+
+  Args:
+    piece_index: `[n]` int, the piece of each chunk; at least two distinct pieces.
+    rng: a `numpy.random.Generator`.
+
+  Returns:
+    `[n]` bool mask of the chunks of the first half.
+  """
+  pieces, counts = np.unique(np.asarray(piece_index), return_counts=True)
+  if pieces.size < 2:
+    raise ValueError(f"need at least two distinct pieces to split, got {pieces.size}")
+  order = rng.permutation(pieces.size)
+  sizes = [0, 0]
+  first = []
+  for k in order:
+    side = 0 if sizes[0] <= sizes[1] else 1
+    sizes[side] += counts[k]
+    if side == 0:
+      first.append(pieces[k])
+  return np.isin(piece_index, first)
+
+
+def calibrate(signatures, piece_index, num_splits=10, seed=0, num_permutations=200):
+  """Spread of every measure between two piece-level halves of one reference corpus.
+
+  For each of `num_splits` random splits (`split_by_piece`: whole pieces, balanced chunk
+  counts), the Fréchet distance, MMD^2, permutation p-value and diversity ratio (both
+  directions) are computed between the two halves, with the first half as reference.
+  This is how far apart two sets of one style get, which `compare_sets` uses as its bound.
+
+  Each half holds about half the pieces, so halves differ more than the whole corpus and a
+  new set of the same style do: with P pieces, the variance of a difference of means goes
+  as 4 / P between halves, and as 1 / P + 1 / m for a new set of m independent pieces. The
+  bounds from halves are therefore loose by a factor up to about 4, on the side of "same".
+
+  Args:
+    signatures: `[n, F]` signatures of the corpus's chunks.
+    piece_index: `[n]` int, the piece each chunk comes from (`corpus.corpus_chunks`).
+    num_splits: number of random splits (>= 1).
+    seed: seed of the splits and the permutations.
+    num_permutations: permutations of each split's test (only for the `p_value` record).
+
+  Returns:
+    A `Calibration`.
+  """
+  (sig,) = _check_sets(min_rows=4, signatures=signatures)
+  piece_index = np.asarray(piece_index)
+  if piece_index.shape != (sig.shape[0],):
+    raise ValueError(f"piece_index must have shape [{sig.shape[0]}], got {piece_index.shape}")
+  if int(num_splits) != num_splits or num_splits < 1:
+    raise ValueError(f"num_splits must be a positive integer, got {num_splits}")
+  rng = np.random.default_rng(seed)
+  records = {"frechet": [], "mmd": [], "p_value": [], "diversity_ratio": []}
+  splits = []
+  for _ in range(int(num_splits)):
+    mask = split_by_piece(piece_index, rng)
+    splits.append(mask)
+    first, second = sig[mask], sig[~mask]
+    if min(len(first), len(second)) < 2:
+      raise ValueError("a half has fewer than two chunks: the corpus is dominated by one "
+                       "piece")
+    records["frechet"].append(frechet_distance(first, second))
+    mmd2, p_value = mmd_permutation_test(first, second, num_permutations,
+                                         seed=int(rng.integers(2 ** 31)))
+    records["mmd"].append(mmd2)
+    records["p_value"].append(p_value)
+    records["diversity_ratio"] += [diversity_ratio(first, second),
+                                   diversity_ratio(second, first)]
+  return Calibration(**{k: np.asarray(v, np.float64) for k, v in records.items()},
+                     splits=np.stack(splits), num_pieces=int(np.unique(piece_index).size))
+
+
+def compare_sets(ref_sigs, other_sigs, feature_names, calibration=None,
+                 num_permutations=1000, seed=0, alpha=DEFAULT_ALPHA,
+                 frechet_margin=DEFAULT_FRECHET_MARGIN,
+                 diversity_factor=DEFAULT_DIVERSITY_FACTOR):
+  """Every set-level measure between a reference and another set, and a verdict.
+
+  Verdict rule. The set is "different" when either holds:
+    1. Distribution: the MMD permutation p-value is below `alpha` AND (when `calibration`
+       is given) the Fréchet distance exceeds `frechet_margin` times the largest Fréchet
+       distance between piece-level halves of the reference (`calibration.frechet.max()`).
+       The test alone is not enough: chunks of one piece are correlated, so the test
+       rejects even two halves of one corpus; the calibrated bound asks for a difference
+       larger than the one between two sets of the same style. The margin (default 1.5)
+       keeps a fresh split of the corpus, which may land above the largest of the
+       calibrated splits, on the "same" side (on the Beethoven corpus, a fresh split
+       exceeded the largest of 10 calibrated ones in 7% of 200 splits, 1.5 times it in 2%).
+    2. Diversity: the diversity ratio is below `diversity_factor` times the smallest
+       calibrated ratio, or above the largest calibrated ratio divided by
+       `diversity_factor` (default factor 0.5: half as varied as any half of the corpus is
+       against the other, or twice as varied). This catches a generator that collapses
+       onto a few pieces, which can pass rule 1 when its pieces sit near the corpus mean.
+  Otherwise the set is "same". Without `calibration`, rule 1 is the permutation test alone
+  (expect it to reject same-style sets of correlated chunks) and rule 2 uses the fixed
+  range `UNCALIBRATED_DIVERSITY_RANGE` = (0.5, 2.0).
+
+  Args:
+    ref_sigs: `[n, F]` reference signatures (the corpus), n >= 2.
+    other_sigs: `[m, F]` signatures to judge (e.g. generated pieces), m >= 2.
+    feature_names: the F feature names (for the KS tests).
+    calibration: a `Calibration` of the reference corpus, or None.
+    num_permutations: permutations of the MMD test.
+    seed: seed of the permutations.
+    alpha: significance level of the permutation test.
+    frechet_margin: factor on the calibrated largest Fréchet distance (>= 1 advised).
+    diversity_factor: in (0, 1]: how far outside the calibrated diversity range is "far".
+
+  Returns:
+    A dict with `frechet`, `mmd`, `p_value`, `diversity_ratio`, `verdict` ("same" or
+    "different"), `reason` (a sentence), `ks` (`ks_tests`'s list), `thresholds`
+    (`alpha`, `frechet_bound` or None, `diversity_low`, `diversity_high`), `calibrated`
+    (bool), `num_ref`, `num_other`.
+  """
+  ref, other = _check_sets(ref_sigs=ref_sigs, other_sigs=other_sigs)
+  if len(feature_names) != ref.shape[1]:
+    raise ValueError(f"{len(feature_names)} feature names for {ref.shape[1]} features")
+  if not 0 < alpha < 1:
+    raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+  if not frechet_margin > 0:
+    raise ValueError(f"frechet_margin must be positive, got {frechet_margin}")
+  if not 0 < diversity_factor <= 1:
+    raise ValueError(f"diversity_factor must be in (0, 1], got {diversity_factor}")
+  frechet = frechet_distance(ref, other)
+  mmd2, p_value = mmd_permutation_test(ref, other, num_permutations, seed)
+  diversity = diversity_ratio(ref, other)
+  if calibration is None:
+    frechet_bound = None
+    diversity_low, diversity_high = UNCALIBRATED_DIVERSITY_RANGE
+  else:
+    frechet_bound = frechet_margin * float(calibration.frechet.max())
+    diversity_low = diversity_factor * float(calibration.diversity_ratio.min())
+    diversity_high = float(calibration.diversity_ratio.max()) / diversity_factor
+
+  significant = p_value < alpha
+  beyond = frechet_bound is None or frechet > frechet_bound
+  reasons = []
+  if significant and beyond:
+    reasons.append(f"MMD test rejects (p = {p_value:.3g} < {alpha})" +
+                   ("" if frechet_bound is None else
+                    f" and Fréchet {frechet:.3g} > bound {frechet_bound:.3g} of same-style "
+                    "halves"))
+  if diversity < diversity_low:
+    reasons.append(f"diversity ratio {diversity:.3g} < {diversity_low:.3g}: the set is far "
+                   "less varied than the reference (it repeats itself)")
+  elif diversity > diversity_high:
+    reasons.append(f"diversity ratio {diversity:.3g} > {diversity_high:.3g}: the set is far "
+                   "more spread than the reference")
+  if reasons:
+    verdict, reason = "different", "; ".join(reasons)
+  else:
+    verdict = "same"
+    if not significant:
+      reason = f"MMD test does not reject (p = {p_value:.3g} >= {alpha})"
+    else:
+      reason = (f"MMD test rejects (p = {p_value:.3g}) but Fréchet {frechet:.3g} <= bound "
+                f"{frechet_bound:.3g} of same-style halves")
+    reason += f"; diversity ratio {diversity:.3g} in [{diversity_low:.3g}, " \
+              f"{diversity_high:.3g}]"
+  return {
+      "frechet": frechet, "mmd": mmd2, "p_value": p_value, "diversity_ratio": diversity,
+      "verdict": verdict, "reason": reason,
+      "ks": ks_tests(ref, other, feature_names),
+      "thresholds": {"alpha": alpha, "frechet_bound": frechet_bound,
+                     "diversity_low": diversity_low, "diversity_high": diversity_high},
+      "calibrated": calibration is not None,
+      "num_ref": int(ref.shape[0]), "num_other": int(other.shape[0]),
+  }
