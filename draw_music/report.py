@@ -1,0 +1,143 @@
+"""The report on a trained model: generate, write, and judge its pieces against the corpus.
+
+`model_report` generates `n` pieces, writes each as MIDI and a piano-roll PNG, and scores
+them against the training corpus two ways:
+- the paper's per-piece measure: the Mahalanobis distance of each piece to the corpus's
+  chunks (mean +- std, share per Table II category), beside the corpus's own chunks'
+  distances to the same reference, with the paper's Welch t-test between the two;
+- the set-level measures (`set_measures.compare_sets`, calibrated on piece-level halves of
+  the corpus): Frechet distance, MMD permutation test, diversity ratio and a verdict.
+A mean distance below the corpus's own is not better: it means the pieces are more typical
+than the corpus, which is what a generator that repeats itself looks like; the set-level
+verdict and the diversity ratio say whether that is happening.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+from scipy import stats
+
+from draw_music import evaluate
+from draw_music import features as features_lib
+from draw_music import generate
+from draw_music import measure
+from draw_music import plotting
+from draw_music import results
+from draw_music import set_measures
+
+
+def welch_t_test(a, b):
+  """The paper's t-test (Welch's, unequal variances) between two sets of distances."""
+  t, p = stats.ttest_ind(np.asarray(a, np.float64), np.asarray(b, np.float64),
+                         equal_var=False)
+  return {"t": float(t), "p_value": float(p)}
+
+
+def score_against_corpus(rolls, chunks, piece_index, feature_set=features_lib.DEFAULT_FEATURE_SET,
+                         seed=0, num_permutations=1000, set_level=True):
+  """Per-piece and set-level scores of generated pieces against the training chunks.
+
+  Args:
+    rolls: `[n, chunk_steps, 128]` bool generated pieces.
+    chunks: `[m, chunk_steps, 128]` bool corpus chunks (the reference).
+    piece_index: `[m]` int, the piece of each chunk (for the set-level calibration).
+    feature_set: signature features.
+    seed: seed of the permutation test and calibration splits.
+    num_permutations: permutations of the MMD test.
+    set_level: also compute the set-level measures.
+
+  Returns:
+    dict: `distances` `[n]`, `corpus_distances` `[m]`, `generated` and `corpus` summaries
+    (`evaluate.summarize`), `t_test`, and `set_level` (or None).
+  """
+  names = features_lib.feature_names(feature_set)
+  corpus_sigs = features_lib.signatures(chunks, feature_set)
+  reference = measure.Reference.from_signatures(corpus_sigs, names)
+  sigs = features_lib.signatures(rolls, feature_set)
+  distances = reference.distance(sigs)
+  corpus_distances = reference.distance(corpus_sigs)
+  out = {
+      "distances": distances,
+      "corpus_distances": corpus_distances,
+      "generated": evaluate.summarize(distances),
+      "corpus": evaluate.summarize(corpus_distances),
+      "t_test": welch_t_test(distances, corpus_distances),
+      "empty_pieces": int((np.asarray(rolls).reshape(len(rolls), -1).sum(axis=1) == 0).sum()),
+      "set_level": None,
+  }
+  if set_level:
+    calibration = set_measures.calibrate(corpus_sigs, np.asarray(piece_index), seed=seed)
+    out["set_level"] = set_measures.compare_sets(corpus_sigs, sigs, names, calibration,
+                                                 num_permutations=num_permutations,
+                                                 seed=seed)
+  return out
+
+
+def model_report(model, chunks, piece_index, out_dir, n=100, alpha=None, seed=0,
+                 feature_set=features_lib.DEFAULT_FEATURE_SET, run=None,
+                 num_permutations=1000):
+  """Generates `n` pieces, writes them, scores them, and writes the report files.
+
+  Files under `out_dir`: `generated/piece_XXX.mid` and `.png`, `distances.csv` (one row per
+  generated piece and per corpus chunk), `report.json` (summaries, t-test, set-level
+  measures, and `run`), `distance_histogram.png`.
+
+  Returns:
+    The report dict written to report.json.
+  """
+  out_dir = pathlib.Path(out_dir)
+  alpha = model.config.alpha if alpha is None else alpha
+  canvases, rolls = generate.generate_rolls(model, n, alpha, seed)
+  del canvases
+  paths = generate.write_pieces(rolls, out_dir / "generated")
+  scores = score_against_corpus(rolls, chunks, piece_index, feature_set, seed,
+                                num_permutations)
+  cats = measure.categorize(scores["distances"])
+  rows = [{"set": "generated", "item": pathlib.Path(p).name, "distance": float(d),
+           "category": measure.CATEGORY_NAMES[int(c)]}
+          for p, d, c in zip(paths, scores["distances"], cats)]
+  rows += [{"set": "corpus", "item": f"chunk_{i}", "distance": float(d),
+            "category": measure.CATEGORY_NAMES[int(c)]}
+           for i, (d, c) in enumerate(zip(scores["corpus_distances"],
+                                          measure.categorize(scores["corpus_distances"])))]
+  results.write_csv(out_dir / "distances.csv", rows)
+  fig = plotting.plot_distance_histograms(
+      {"generated": scores["distances"], "corpus chunks": scores["corpus_distances"]},
+      out_dir / "distance_histogram.png",
+      title=f"{n} generated pieces (alpha {alpha}) vs the corpus's own chunks")
+  plotting.plt.close(fig)
+  report = {
+      "run": run,
+      "alpha": alpha,
+      "num_pieces": n,
+      "generation_seed": seed,
+      "generated": scores["generated"],
+      "corpus": scores["corpus"],
+      "t_test": scores["t_test"],
+      "empty_pieces": scores["empty_pieces"],
+      "set_level": scores["set_level"],
+  }
+  results.write_json(out_dir / "report.json", report)
+  return report
+
+
+def format_report(report):
+  """A few readable lines summarising `model_report`'s result."""
+  g, c, t = report["generated"], report["corpus"], report["t_test"]
+  lines = [
+      f"generated ({report['num_pieces']} pieces, alpha {report['alpha']}): distance "
+      f"{g['mean']:.2f} +- {g['std']:.2f} (median {g['median']:.2f}); "
+      + ", ".join(f"{k}: {100 * v:.0f}%" for k, v in g["fraction_per_category"].items()),
+      f"corpus's own chunks: {c['mean']:.2f} +- {c['std']:.2f} (median {c['median']:.2f})",
+      f"Welch t-test generated vs corpus: t = {t['t']:.2f}, p = {t['p_value']:.3g}",
+  ]
+  if report["empty_pieces"]:
+    lines.append(f"{report['empty_pieces']} generated pieces are silent")
+  s = report.get("set_level")
+  if s:
+    lines.append(f"set level: Frechet {s['frechet']:.2f}, MMD^2 {s['mmd']:.4f} (p = "
+                 f"{s['p_value']:.3g}), diversity ratio {s['diversity_ratio']:.2f}: "
+                 f"verdict '{s['verdict']}' ({s.get('reason', '')})")
+  return "\n".join(lines)

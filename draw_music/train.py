@@ -1,0 +1,278 @@
+"""Training a DRAW music model: checkpoints, resumption, TensorBoard, a NaN guard.
+
+`train(model_config, chunks, piece_index, out_dir, train_config)` trains from scratch, or
+resumes from the last checkpoint under `out_dir` when there is one (rerunning the same
+command resumes). Layout of `out_dir`:
+
+  config.json     the model and training configs (a resumed run must match them)
+  checkpoints/    `tf.train.CheckpointManager` checkpoints: weights, Adam state, step, time
+  tensorboard/    scalars: loss, reconstruction, kl (every `log_every` steps)
+
+Reproducibility, and why a killed run resumes to the same weights: everything random in a
+step is a pure function of `(seed, step)`. The batches are the stream of
+`pipeline.make_dataset(..., seed, repeat=True)` (a resumed run skips the batches already
+trained on), and the noise of step `s` is `tf.random.stateless_normal(seed=(seed, s))`. A checkpoint holds the weights, the
+optimizer's moments, the step and the training time so far, so a run killed (even with
+SIGKILL) after checkpoint `k` and restarted computes exactly the steps an unbroken run would
+from there on: it loses at most one checkpoint interval of work.
+
+The NaN guard: when a step's loss is not finite, training stops with `TrainingDiverged`, no
+checkpoint is written, and the last good checkpoint stays the latest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import pathlib
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from draw_music import model as model_lib
+from draw_music import pipeline
+
+ORDERS = ("paper", "shuffled")
+
+
+class TrainingDiverged(RuntimeError):
+  """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+class ConfigMismatch(ValueError):
+  """`out_dir` holds a run with another config than the one asked for."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+  """How long and how to train (the model's own hyperparameters are in `DrawConfig`).
+
+  Attributes:
+    epochs: stop after this many epochs (None: no epoch limit).
+    time_budget_s: stop once this much training time has passed, counted over every run
+      that resumed the same `out_dir` (None: no limit).
+    max_steps: stop after this many steps (None: no limit).
+    checkpoint_every: steps between checkpoints.
+    order: 'paper' (each batch one chunk from each of `batch_size` pieces) or 'shuffled'.
+    seed: seed of the initial weights, the batch order and the noise.
+    log_every: steps between TensorBoard scalars.
+    max_to_keep: checkpoints kept on disk.
+    jit_compile: compile the training step with XLA.
+    verbose: show a progress bar per epoch.
+  """
+  epochs: int | None = None
+  time_budget_s: float | None = None
+  max_steps: int | None = None
+  checkpoint_every: int = 100
+  order: str = "paper"
+  seed: int = 0
+  log_every: int = 10
+  max_to_keep: int = 3
+  jit_compile: bool = True
+  verbose: bool = True
+
+  def __post_init__(self):
+    if self.epochs is None and self.time_budget_s is None and self.max_steps is None:
+      raise ValueError("give at least one of epochs, time_budget_s, max_steps")
+    for name in ("epochs", "max_steps"):
+      value = getattr(self, name)
+      if value is not None and (not isinstance(value, int) or value < 1):
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if self.time_budget_s is not None and not self.time_budget_s > 0:
+      raise ValueError(f"time_budget_s must be positive, got {self.time_budget_s!r}")
+    for name in ("checkpoint_every", "log_every", "max_to_keep"):
+      value = getattr(self, name)
+      if not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if self.order not in ORDERS:
+      raise ValueError(f"order must be one of {ORDERS}, got {self.order!r}")
+
+
+# Fields of TrainConfig that may change when a run is resumed (how long, how verbose);
+# everything else must match the stored config.
+_RESUMABLE_CHANGES = ("epochs", "time_budget_s", "max_steps", "verbose", "log_every",
+                      "checkpoint_every", "max_to_keep")
+
+
+def _config_record(model_config, train_config, num_chunks):
+  return {"model": dataclasses.asdict(model_config),
+          "train": dataclasses.asdict(train_config), "num_chunks": int(num_chunks)}
+
+
+def _check_resume(out_dir, record):
+  path = pathlib.Path(out_dir) / "config.json"
+  if not path.exists():
+    return
+  stored = json.loads(path.read_text())
+  strip = lambda r: {**r, "train": {k: v for k, v in r["train"].items()
+                                    if k not in _RESUMABLE_CHANGES}}
+  if strip(stored) != strip(json.loads(json.dumps(record))):
+    raise ConfigMismatch(
+        f"{out_dir} holds a run with another config ({path}); use a new --out_dir, or the "
+        f"same flags as that run. Stored: {json.dumps(strip(stored))}")
+
+
+def load_run_config(out_dir):
+  """`(DrawConfig, TrainConfig)` stored in a training folder's config.json."""
+  path = pathlib.Path(out_dir) / "config.json"
+  if not path.exists():
+    raise FileNotFoundError(f"{out_dir} is not a training folder: no {path.name} in it")
+  stored = json.loads(path.read_text())
+  return model_lib.DrawConfig(**stored["model"]), TrainConfig(**stored["train"])
+
+
+def _make_checkpoint(model, optimizer):
+  return tf.train.Checkpoint(model=model, optimizer=optimizer,
+                             step=tf.Variable(0, dtype=tf.int64),
+                             elapsed=tf.Variable(0.0, dtype=tf.float64))
+
+
+def load_trained(out_dir):
+  """The model of a training folder, restored from its latest checkpoint.
+
+  Returns:
+    `(model, step)`.
+
+  Raises:
+    FileNotFoundError: `out_dir` has no config.json or no checkpoint.
+  """
+  model_config, train_config = load_run_config(out_dir)
+  model = model_lib.DrawModel(model_config, seed=train_config.seed)
+  model.build()
+  ckpt = tf.train.Checkpoint(model=model, step=tf.Variable(0, dtype=tf.int64))
+  latest = tf.train.latest_checkpoint(str(pathlib.Path(out_dir) / "checkpoints"))
+  if latest is None:
+    raise FileNotFoundError(f"{out_dir} has no checkpoint under checkpoints/")
+  ckpt.restore(latest).expect_partial()
+  return model, int(ckpt.step.numpy())
+
+
+def _step_function(model, optimizer, jit_compile):
+  cfg = model.config
+
+  def step(x, seed):
+    eps = tf.random.stateless_normal([tf.shape(x)[0], cfg.num_steps, cfg.latent_dim], seed)
+    with tf.GradientTape() as tape:
+      losses = model.losses_for(x, eps)
+    grads = tape.gradient(losses["loss"], model.trainable_weights)
+    optimizer.apply(grads, model.trainable_weights)
+    return losses["loss"], losses["reconstruction"], losses["kl"]
+
+  return tf.function(step, jit_compile=jit_compile, reduce_retracing=True)
+
+
+def train(model_config, chunks, piece_index, out_dir, train_config):
+  """Trains (or resumes training) a DRAW model on corpus chunks.
+
+  Args:
+    model_config: a `model.DrawConfig`; `chunk_steps` must match the chunks.
+    chunks: `[n, chunk_steps, 128]` bool chunks.
+    piece_index: `[n]` int, the piece each chunk comes from (for the paper's batch order).
+    out_dir: training folder (created; resumed when it holds a checkpoint).
+    train_config: a `TrainConfig`.
+
+  Returns:
+    dict: `step`, `epoch`, `elapsed_s` (over every run of this folder), `resumed_from`
+    (the step resumed from, or None), `last_loss`, `stopped_by`.
+
+  Raises:
+    TrainingDiverged: the loss became NaN or infinite (the last good checkpoint is kept).
+    ConfigMismatch: `out_dir` holds a run of another config.
+    ValueError: chunks of the wrong shape, or none.
+  """
+  chunks = np.asarray(chunks)
+  if chunks.ndim != 3 or chunks.shape[1:] != (model_config.chunk_steps,
+                                              model_config.num_pitches):
+    raise ValueError(f"chunks must have shape [n, {model_config.chunk_steps}, "
+                     f"{model_config.num_pitches}], got {chunks.shape}")
+  if len(chunks) == 0:
+    raise ValueError("no chunk to train on")
+  out_dir = pathlib.Path(out_dir)
+  record = _config_record(model_config, train_config, len(chunks))
+  _check_resume(out_dir, record)
+  out_dir.mkdir(parents=True, exist_ok=True)
+  (out_dir / "config.json").write_text(json.dumps(record, indent=1) + "\n")
+
+  keras.utils.set_random_seed(train_config.seed)  # initial weights
+  model = model_lib.DrawModel(model_config, seed=train_config.seed)
+  model.build()
+  optimizer = keras.optimizers.Adam(model_config.learning_rate, model_config.beta_1,
+                                    model_config.beta_2)
+  optimizer.build(model.trainable_weights)
+  ckpt = _make_checkpoint(model, optimizer)
+  manager = tf.train.CheckpointManager(ckpt, str(out_dir / "checkpoints"),
+                                       max_to_keep=train_config.max_to_keep)
+  resumed_from = None
+  if manager.latest_checkpoint:
+    ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    resumed_from = int(ckpt.step.numpy())
+    if train_config.verbose:
+      print(f"resuming from {manager.latest_checkpoint} (step {resumed_from}, "
+            f"{ckpt.elapsed.numpy():.0f} s trained)", flush=True)
+
+  step_fn = _step_function(model, optimizer, train_config.jit_compile)
+  writer = tf.summary.create_file_writer(str(out_dir / "tensorboard"))
+  batch_size = model_config.batch_size
+  seed = train_config.seed
+  steps_per_epoch = math.ceil(len(chunks) / batch_size)
+  limits = [train_config.max_steps or math.inf, (train_config.epochs or math.inf)
+            * steps_per_epoch]
+  last_step = min(limits)
+
+  step = int(ckpt.step.numpy())
+  elapsed_before = float(ckpt.elapsed.numpy())
+  start = time.monotonic()
+  elapsed = lambda: elapsed_before + time.monotonic() - start
+  last_saved = step if resumed_from is not None else None
+  last_loss = None
+
+  def save():
+    ckpt.step.assign(step)
+    ckpt.elapsed.assign(elapsed())
+    manager.save(checkpoint_number=step)
+
+  # The same seed gives the same endless stream of batches; a resumed run skips the ones
+  # already trained on.
+  dataset = pipeline.make_dataset(chunks, piece_index, batch_size, train_config.order,
+                                  seed, repeat=True).skip(step)
+  progbar = None
+  stopped_by = "max_steps" if limits[0] <= limits[1] else "epochs"
+  for x in dataset:
+    if step >= last_step:
+      break
+    if train_config.time_budget_s is not None and elapsed() >= train_config.time_budget_s:
+      stopped_by = "time_budget"
+      break
+    epoch, in_epoch = divmod(step, steps_per_epoch)
+    if train_config.verbose and (progbar is None or in_epoch == 0):
+      print(f"epoch {epoch + 1}/{train_config.epochs or '?'}", flush=True)
+      progbar = keras.utils.Progbar(steps_per_epoch,
+                                    stateful_metrics=["loss", "reconstruction", "kl"])
+    loss, rec, kl = (float(v) for v in step_fn(x, tf.constant([seed, step], tf.int64)))
+    if not all(math.isfinite(v) for v in (loss, rec, kl)):
+      kept = (f"The last good checkpoint (step {last_saved}) is kept in "
+              f"{out_dir / 'checkpoints'}" if last_saved is not None
+              else "No checkpoint had been written yet")
+      raise TrainingDiverged(
+          f"the loss became {loss} (reconstruction {rec}, kl {kl}) at step {step + 1}; "
+          f"training stopped. {kept}: lower the learning rate or check the data.")
+    step += 1
+    last_loss = {"loss": loss, "reconstruction": rec, "kl": kl}
+    if progbar is not None:
+      progbar.update(in_epoch + 1, values=list(last_loss.items()))
+    if step % train_config.log_every == 0:
+      with writer.as_default(step=step):
+        for name, value in last_loss.items():
+          tf.summary.scalar(name, value)
+        tf.summary.scalar("elapsed_s", elapsed())
+    if step % train_config.checkpoint_every == 0:
+      save()
+      last_saved = step
+  if step != last_saved:
+    save()
+  writer.flush()
+  return {"step": step, "epoch": step / steps_per_epoch, "elapsed_s": elapsed(),
+          "resumed_from": resumed_from, "last_loss": last_loss, "stopped_by": stopped_by}

@@ -1,0 +1,125 @@
+r"""Train the paper's baseline DRAW writer, then generate, write and score 100 pieces.
+
+    python -m experiments.train_baseline --corpus ../shared/data/beethoven_piano \
+        --minutes 30 --out_dir out/baseline
+
+Without --corpus it trains on the bundled corpus (music21's Beethoven). Every Table I
+parameter is a flag (default: the named --config, 'baseline' = the paper's #z 22, 167 units,
+23 steps, 104-step chunks, batch 37, Adam 1e-3 / 0.9 / 0.999). Rerunning the same command
+resumes from the last checkpoint in --out_dir (a longer --minutes or --epochs trains on).
+At the end it writes under --out_dir: generated/ (MIDI + piano-roll PNG per piece),
+distances.csv, distance_histogram.png and report.json (the config, seed, per-piece
+distances summary, the Welch t-test against the corpus's own chunks, the set-level
+measures); TensorBoard scalars are in --out_dir/tensorboard.
+"""
+
+import dataclasses
+import sys
+
+from absl import app
+from absl import flags
+from absl import logging
+
+from draw_music import corpus as corpus_lib
+from draw_music import model as model_lib
+from draw_music import report as report_lib
+from draw_music import results
+from draw_music import train as train_lib
+from experiments import common
+
+_CONFIG = flags.DEFINE_enum("config", "baseline", sorted(model_lib.CONFIGS),
+                            "named model config; the flags below override its fields")
+_CORPUS = flags.DEFINE_string("corpus", "", "training corpus folder (default: bundled "
+                              "music21 Beethoven)")
+_OUT_DIR = flags.DEFINE_string("out_dir", "out/baseline", "training and report folder")
+_CHUNK_STEPS = flags.DEFINE_integer("chunk_steps", None, "Table I: chunk size L (steps)",
+                                    lower_bound=1)
+_LATENT_DIM = flags.DEFINE_integer("latent_dim", None, "Table I: #z", lower_bound=1)
+_NUM_STEPS = flags.DEFINE_integer("num_steps", None, "Table I: DRAW steps T", lower_bound=1)
+_UNITS = flags.DEFINE_integer("units", None, "Table I: units of each LSTM", lower_bound=1)
+_BATCH_SIZE = flags.DEFINE_integer("batch_size", None, "chunks per batch", lower_bound=1)
+_LEARNING_RATE = flags.DEFINE_float("learning_rate", None, "Adam learning rate",
+                                    lower_bound=0.0)
+_BETA_1 = flags.DEFINE_float("beta_1", None, "Adam beta_1")
+_BETA_2 = flags.DEFINE_float("beta_2", None, "Adam beta_2")
+_COMPUTE_DTYPE = flags.DEFINE_enum("compute_dtype", None, list(model_lib.COMPUTE_DTYPES),
+                                   "operand type of the big matmuls")
+_ORDER = flags.DEFINE_enum("order", "paper", list(train_lib.ORDERS),
+                           "batch order: one chunk per piece, or shuffled chunks")
+_MINUTES = flags.DEFINE_float("minutes", None, "training time budget in minutes")
+_EPOCHS = flags.DEFINE_integer("epochs", None, "epochs to train", lower_bound=1)
+_MAX_STEPS = flags.DEFINE_integer("max_steps", None, "steps to train", lower_bound=1)
+_CHECKPOINT_EVERY = flags.DEFINE_integer("checkpoint_every", 100,
+                                         "steps between checkpoints", lower_bound=1)
+_SEED = flags.DEFINE_integer("seed", 0, "seed of the weights, batches, noise and generation")
+_NUM_GENERATE = flags.DEFINE_integer("num_generate", 100, "pieces generated at the end",
+                                     lower_bound=1)
+_ALPHA = flags.DEFINE_float("alpha", 0.25, "threshold after min-max normalisation (paper: "
+                            "0.25 best median, Fig. 5)", lower_bound=0.0, upper_bound=1.0)
+_NUM_PERMUTATIONS = flags.DEFINE_integer("num_permutations", 1000,
+                                         "permutations of the set-level MMD test",
+                                         lower_bound=1)
+
+
+def model_config_from_flags():
+  """The named config with every given Table I / optimiser flag applied."""
+  overrides = {"chunk_steps": _CHUNK_STEPS.value, "latent_dim": _LATENT_DIM.value,
+               "num_steps": _NUM_STEPS.value, "enc_units": _UNITS.value,
+               "dec_units": _UNITS.value, "batch_size": _BATCH_SIZE.value,
+               "learning_rate": _LEARNING_RATE.value, "beta_1": _BETA_1.value,
+               "beta_2": _BETA_2.value, "compute_dtype": _COMPUTE_DTYPE.value,
+               "alpha": _ALPHA.value}
+  return dataclasses.replace(model_lib.get_config(_CONFIG.value),
+                             **{k: v for k, v in overrides.items() if v is not None})
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  logging.set_verbosity(logging.WARNING)  # TensorFlow's checkpoint saver logs at INFO
+  if _MINUTES.value is None and _EPOCHS.value is None and _MAX_STEPS.value is None:
+    raise app.UsageError("give --minutes, --epochs or --max_steps")
+  try:
+    model_config = model_config_from_flags()
+    train_config = train_lib.TrainConfig(
+        epochs=_EPOCHS.value, max_steps=_MAX_STEPS.value,
+        time_budget_s=None if _MINUTES.value is None else 60.0 * _MINUTES.value,
+        checkpoint_every=_CHECKPOINT_EVERY.value, order=_ORDER.value, seed=_SEED.value)
+  except ValueError as e:
+    raise app.UsageError(str(e)) from e
+
+  corpus_dir = common.corpus_folder(_CORPUS.value, "beethoven")
+  common.stage(f"loading corpus {corpus_dir}")
+  corpus = common.load_named_corpus(corpus_dir, "corpus")
+  chunks, piece_index = corpus_lib.corpus_chunks(corpus.rolls, model_config.chunk_steps)
+  if len(chunks) < 17:
+    raise app.UsageError(f"--corpus: {corpus_dir} gives {len(chunks)} chunks of "
+                         f"{model_config.chunk_steps} steps; at least 17 are needed")
+  print(f"{len(corpus)} pieces, {len(chunks)} chunks of {model_config.chunk_steps} steps")
+
+  common.stage(f"training into {_OUT_DIR.value}")
+  try:
+    summary = train_lib.train(model_config, chunks, piece_index, _OUT_DIR.value, train_config)
+  except (train_lib.TrainingDiverged, train_lib.ConfigMismatch) as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 1
+  print(f"\ntrained {summary['step']} steps ({summary['epoch']:.1f} epochs, "
+        f"{summary['elapsed_s']:.0f} s in all; stopped by {summary['stopped_by']})")
+
+  common.stage(f"generating {_NUM_GENERATE.value} pieces and scoring them")
+  model, step = train_lib.load_trained(_OUT_DIR.value)
+  config = {"corpus": corpus_dir, "model": dataclasses.asdict(model_config),
+            "train": dataclasses.asdict(train_config), "num_chunks": int(len(chunks)),
+            "trained_steps": step, "trained_seconds": summary["elapsed_s"]}
+  report = report_lib.model_report(model, chunks, piece_index, _OUT_DIR.value,
+                                   n=_NUM_GENERATE.value, alpha=_ALPHA.value,
+                                   seed=_SEED.value,
+                                   run=results.run_info(config, _SEED.value),
+                                   num_permutations=_NUM_PERMUTATIONS.value)
+  print(report_lib.format_report(report))
+  common.stage(f"wrote {_OUT_DIR.value}/report.json, distance_histogram.png, generated/")
+  return 0
+
+
+if __name__ == "__main__":
+  app.run(main)

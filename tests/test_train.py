@@ -1,0 +1,148 @@
+"""Training: resumption to the same weights (also after SIGKILL), NaN guard, config checks."""
+
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from draw_music import model as model_lib
+from draw_music import train
+from tests import helpers
+from tests.conftest import REPO
+
+CONFIG = model_lib.get_config("tiny")  # 16-step chunks, batch 4
+
+
+@pytest.fixture(scope="module")
+def data():
+  rng = np.random.default_rng(0)
+  rolls = [helpers.random_roll(rng, 16 * k, 0.4) for k in (3, 5, 2, 7, 4)]
+  chunks = np.concatenate([r.reshape(-1, 16, 128) for r in rolls])
+  piece_index = np.concatenate([np.full(len(r) // 16, i) for i, r in enumerate(rolls)])
+  return chunks, piece_index
+
+
+def weights_of(out_dir):
+  model, step = train.load_trained(out_dir)
+  return [w.numpy() for w in model.weights], step
+
+
+def run(out_dir, data, **kwargs):
+  kwargs = {"checkpoint_every": 4, "verbose": False, "seed": 3, **kwargs}
+  return train.train(CONFIG, *data, out_dir, train.TrainConfig(**kwargs))
+
+
+def test_resumed_run_ends_at_the_same_weights(tmp_path, data):
+  unbroken = run(tmp_path / "a", data, max_steps=12)
+  assert unbroken["step"] == 12 and unbroken["resumed_from"] is None
+  first = run(tmp_path / "b", data, max_steps=8)
+  second = run(tmp_path / "b", data, max_steps=12)
+  assert first["step"] == 8 and second["resumed_from"] == 8 and second["step"] == 12
+  (wa, sa), (wb, sb) = weights_of(tmp_path / "a"), weights_of(tmp_path / "b")
+  assert sa == sb == 12
+  for a, b in zip(wa, wb):
+    np.testing.assert_array_equal(a, b)
+  assert unbroken["last_loss"] == second["last_loss"]
+
+
+def test_training_changes_weights_and_lowers_the_loss(tmp_path, data):
+  out = run(tmp_path, data, epochs=6)
+  assert out["stopped_by"] == "epochs"
+  assert out["step"] == 6 * int(np.ceil(len(data[0]) / CONFIG.batch_size))
+  events = list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+  assert events, "no TensorBoard file"
+  losses = [v.tensor.float_val[0] if v.tensor.float_val else tf.make_ndarray(v.tensor)
+            for e in tf.compat.v1.train.summary_iterator(str(events[0]))
+            for v in e.summary.value if v.tag == "loss"]
+  assert len(losses) >= 3
+  assert np.mean(losses[-2:]) < losses[0]
+
+
+def test_time_budget_stops_training(tmp_path, data):
+  out = run(tmp_path, data, time_budget_s=0.5, max_steps=10**6)
+  assert out["stopped_by"] == "time_budget"
+  assert 0 < out["step"] < 10**6
+
+
+def test_nan_guard_keeps_the_last_good_checkpoint(tmp_path, data):
+  run(tmp_path, data, max_steps=8)
+  poisoned = data[0].astype(np.float32)
+  poisoned[:] = np.nan
+  with pytest.raises(train.TrainingDiverged, match=r"step 9.*step 8"):
+    train.train(CONFIG, poisoned, data[1], tmp_path,
+                train.TrainConfig(max_steps=20, checkpoint_every=4, verbose=False, seed=3))
+  assert weights_of(tmp_path)[1] == 8
+  assert tf.train.latest_checkpoint(str(tmp_path / "checkpoints")).endswith("-8")
+
+
+def test_another_config_in_the_same_folder_is_refused(tmp_path, data):
+  run(tmp_path, data, max_steps=2)
+  other = model_lib.DrawConfig(**{**CONFIG.__dict__, "latent_dim": 4})
+  with pytest.raises(train.ConfigMismatch, match="another config"):
+    train.train(other, *data, tmp_path, train.TrainConfig(max_steps=4, verbose=False,
+                                                         seed=3))
+  with pytest.raises(train.ConfigMismatch):
+    run(tmp_path, data, max_steps=4, seed=4)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({}, "at least one of"),
+    ({"max_steps": 0}, "max_steps must be a positive integer"),
+    ({"max_steps": 1, "order": "random"}, "order must be one of"),
+    ({"time_budget_s": -1.0}, "time_budget_s must be positive"),
+])
+def test_bad_train_config(kwargs, message):
+  with pytest.raises(ValueError, match=message):
+    train.TrainConfig(**kwargs)
+
+
+def _command(corpus, out_dir, max_steps):
+  return [sys.executable, "-m", "experiments.train_baseline", "--config=tiny",
+          f"--corpus={corpus}", f"--out_dir={out_dir}", f"--max_steps={max_steps}",
+          "--checkpoint_every=5", "--num_generate=3", "--num_permutations=20", "--seed=1"]
+
+
+def test_sigkill_and_restart_ends_at_the_unbroken_weights(tmp_path):
+  """The issue's check: kill -9 mid-training, rerun the same command, same final weights."""
+  rng = np.random.default_rng(1)
+  corpus = helpers.write_corpus(tmp_path / "corpus",
+                                [helpers.random_roll(rng, 16 * 12, 0.4) for _ in range(6)])
+  env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+  unbroken = subprocess.run(_command(corpus, tmp_path / "a", 60), cwd=REPO, env=env,
+                            capture_output=True, text=True, check=False)
+  assert unbroken.returncode == 0, unbroken.stderr[-3000:]
+
+  killed_dir = tmp_path / "b"
+  proc = subprocess.Popen(_command(corpus, killed_dir, 60), cwd=REPO, env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  deadline = time.monotonic() + 120
+  while time.monotonic() < deadline:
+    latest = tf.train.latest_checkpoint(str(killed_dir / "checkpoints"))
+    if latest and int(latest.rsplit("-", 1)[1]) >= 15:
+      break
+    time.sleep(0.05)
+  proc.send_signal(signal.SIGKILL)
+  proc.wait()
+  latest = tf.train.latest_checkpoint(str(killed_dir / "checkpoints"))
+  killed_at = int(latest.rsplit("-", 1)[1])
+  assert 15 <= killed_at < 60, f"killed too late to test anything (checkpoint {killed_at})"
+  assert not (killed_dir / "report.json").exists()
+
+  resumed = subprocess.run(_command(corpus, killed_dir, 60), cwd=REPO, env=env,
+                           capture_output=True, text=True, check=False)
+  assert resumed.returncode == 0, resumed.stderr[-3000:]
+  assert f"resuming from" in resumed.stdout and f"(step {killed_at}," in resumed.stdout
+  (wa, sa), (wb, sb) = weights_of(tmp_path / "a"), weights_of(killed_dir)
+  assert sa == sb == 60
+  for a, b in zip(wa, wb):
+    np.testing.assert_array_equal(a, b)
+  for out in (tmp_path / "a", killed_dir):
+    assert (out / "report.json").exists() and (out / "distance_histogram.png").exists()
+    assert len(list((out / "generated").glob("*.mid"))) == 3
+    assert len(list((out / "generated").glob("*.png"))) == 3
