@@ -1,7 +1,8 @@
-"""Score MIDI files against a reference corpus with the paper's measure.
+"""Score MIDI files against a reference corpus with the paper's measure, and as a set.
 
     python -m draw_music.evaluate --reference DIR --pieces DIR_OR_FILE [DIR_OR_FILE ...]
         [--chunk_steps 104] [--feature_set rizo17] [--json]
+        [--set_level [--seed 0] [--num_permutations 1000] [--num_splits 10]]
 
 The reference is every MIDI file under `--reference`, cut into chunks of `--chunk_steps`
 steps; its signatures give the mean and covariance. Each piece is cut into chunks of the
@@ -11,8 +12,18 @@ all silence. A piece's distance is the mean of its chunks' distances, its catego
 the Table II category of that mean, and its top features those with the largest mean share
 of `D^2` over its chunks. A piece shorter than one chunk is scored whole, and says so.
 
+`--set_level` also judges the pieces as one set (`draw_music.set_measures`): the chunks the
+pieces were scored on (pieces shorter than a chunk left out: their signatures have another
+length) are compared with the reference's chunks by the Fréchet distance, the MMD
+permutation test, per-feature KS tests and the diversity ratio, and `compare_sets` gives a
+verdict ("same" or "different") calibrated on piece-level halves of the reference
+(`set_measures.calibrate`, with each reference file as one piece). `set_level_report` is the
+same computation for callers that already hold signatures.
+
 Exit status: 0 on success, 2 on bad input (missing folder, unreadable or too small
-reference, no readable piece). Files that cannot be decoded are skipped and listed.
+reference, no readable piece; with `--set_level`, fewer chunks in the pieces than
+`min_set_level_chunks` or a reference of a single piece). Files that cannot be decoded are
+skipped and listed.
 """
 
 from __future__ import annotations
@@ -28,6 +39,15 @@ from draw_music import corpus as corpus_lib
 from draw_music import features as features_lib
 from draw_music import measure
 from draw_music import midi_io
+from draw_music import set_measures
+
+# `set_level_report` defaults: calibration splits, permutations of the verdict's MMD test,
+# and permutations of each calibration split's test (only recorded, never used by the rule).
+DEFAULT_NUM_SPLITS = 10
+DEFAULT_NUM_PERMUTATIONS = 1000
+DEFAULT_CALIBRATION_PERMUTATIONS = 200
+# Features the readable set-level report names, by decreasing KS statistic.
+_TOP_KS = 5
 
 
 class EvaluationError(Exception):
@@ -42,6 +62,12 @@ def build_reference(folder, chunk_steps=corpus_lib.DEFAULT_CHUNK_STEPS,
     EvaluationError: the folder is missing, holds no readable MIDI file, or gives fewer
       chunks than features.
   """
+  reference, corpus, _, _ = _read_reference(folder, chunk_steps, feature_set, verbose)
+  return reference, corpus
+
+
+def _read_reference(folder, chunk_steps, feature_set, verbose):
+  """`build_reference`'s work: `(reference, corpus, [n, F] chunk signatures, [n] piece)`."""
   try:
     corpus = corpus_lib.load_corpus(folder, verbose=verbose)
   except (FileNotFoundError, NotADirectoryError) as e:
@@ -49,14 +75,16 @@ def build_reference(folder, chunk_steps=corpus_lib.DEFAULT_CHUNK_STEPS,
   if not len(corpus):
     raise EvaluationError(f"--reference: no readable MIDI file under {folder!r}"
                           + (f" ({len(corpus.skipped)} skipped)" if corpus.skipped else ""))
-  chunks, _ = corpus_lib.corpus_chunks(corpus.rolls, chunk_steps)
+  chunks, piece_index = corpus_lib.corpus_chunks(corpus.rolls, chunk_steps)
   num_features = len(features_lib.feature_names(feature_set))
   if len(chunks) < num_features:
     raise EvaluationError(
         f"--reference: {folder!r} gives {len(chunks)} non-empty chunks of {chunk_steps} "
         f"steps, fewer than the {num_features} features; the covariance cannot be "
         "estimated (add MIDI files or lower --chunk_steps)")
-  return measure.reference_from_rolls(chunks, feature_set), corpus
+  sigs = features_lib.signatures(chunks, feature_set)
+  reference = measure.Reference.from_signatures(sigs, features_lib.feature_names(feature_set))
+  return reference, corpus, sigs, piece_index
 
 
 def collect_pieces(items):
@@ -79,6 +107,28 @@ def collect_pieces(items):
   return paths
 
 
+def piece_chunks(roll, chunk_steps=corpus_lib.DEFAULT_CHUNK_STEPS):
+  """The chunks a piece is scored on, as `score_rolls` cuts them.
+
+  Silent chunks are left out, as in the reference, unless the piece has nothing else; a
+  piece shorter than one chunk is one whole "chunk" of its own length.
+
+  Args:
+    roll: `[time, 128]` piano roll.
+    chunk_steps: chunk length in steps.
+
+  Returns:
+    `(chunks, whole)`: `[num_chunks, chunk_steps, 128]` chunks (or `[1, time, 128]` when
+    `whole`), and whether the piece is scored whole.
+  """
+  chunks = corpus_lib.chunk_roll(roll, chunk_steps)
+  if len(chunks) == 0:
+    chunks = corpus_lib.chunk_roll(roll, chunk_steps, drop_empty=False)
+  if len(chunks) == 0:  # shorter than one chunk: scored whole
+    return np.asarray(roll)[None], True
+  return chunks, False
+
+
 def score_rolls(reference, rolls, chunk_steps=corpus_lib.DEFAULT_CHUNK_STEPS,
                 feature_set=features_lib.DEFAULT_FEATURE_SET, top_k=3):
   """Scores pieces of any length against `reference`, chunk by chunk.
@@ -96,12 +146,7 @@ def score_rolls(reference, rolls, chunk_steps=corpus_lib.DEFAULT_CHUNK_STEPS,
   """
   results = []
   for roll in rolls:
-    # Silent chunks are left out, as in the reference, unless the piece has nothing else.
-    chunks = corpus_lib.chunk_roll(roll, chunk_steps)
-    if len(chunks) == 0:
-      chunks = corpus_lib.chunk_roll(roll, chunk_steps, drop_empty=False)
-    if len(chunks) == 0:  # shorter than one chunk: scored whole
-      chunks = np.asarray(roll)[None]
+    chunks, whole = piece_chunks(roll, chunk_steps)
     sig = features_lib.signatures(chunks, feature_set)
     dist = reference.distance(sig)
     share = reference.contributions(sig).mean(axis=0)
@@ -111,7 +156,7 @@ def score_rolls(reference, rolls, chunk_steps=corpus_lib.DEFAULT_CHUNK_STEPS,
         "distance": d,
         "category": measure.CATEGORY_NAMES[int(measure.categorize(d))],
         "num_chunks": int(len(chunks)),
-        "whole": bool(chunks.shape[1] != chunk_steps),
+        "whole": whole,
         "chunk_distances": [float(x) for x in dist],
         "top_features": top,
     })
@@ -132,15 +177,84 @@ def summarize(distances):
   }
 
 
-def evaluate_paths(reference_dir, piece_items, chunk_steps=corpus_lib.DEFAULT_CHUNK_STEPS,
-                   feature_set=features_lib.DEFAULT_FEATURE_SET, verbose=False):
-  """The whole evaluation as a JSON-ready dict (what `--json` prints).
+def min_set_level_chunks(num_features):
+  """Fewest chunks a set needs for the set-level measures: one per feature.
+
+  The Fréchet distance fits a `[F, F]` covariance to the set, which fewer than F chunks
+  cannot determine. That is a floor, not a recommendation: the verdict is only as firm as
+  the set is large (hundreds of chunks give a stable one).
+  """
+  return int(num_features)
+
+
+def set_level_report(ref_chunk_sigs, ref_piece_index, other_sigs, feature_names, seed=0,
+                     calibration=None, num_splits=DEFAULT_NUM_SPLITS,
+                     num_permutations=DEFAULT_NUM_PERMUTATIONS,
+                     calibration_permutations=DEFAULT_CALIBRATION_PERMUTATIONS):
+  """Judges a set of signatures against a chunked reference corpus, as one set.
+
+  Calibrates the reference on piece-level halves of itself (`set_measures.calibrate`,
+  `num_splits` splits) unless `calibration` is given, then runs `set_measures.compare_sets`
+  with that calibration. This is what `--set_level` prints, for callers that already hold
+  signatures (for example a training script's generated chunks).
+
+  Args:
+    ref_chunk_sigs: `[n, F]` float64 signatures of the reference corpus's chunks.
+    ref_piece_index: `[n]` int, the piece each reference chunk comes from (at least two
+      distinct pieces).
+    other_sigs: `[m, F]` signatures of the set to judge, m >= `min_set_level_chunks(F)`.
+    feature_names: the F feature names.
+    seed: seed of the calibration splits and of every permutation test.
+    calibration: a `set_measures.Calibration` of exactly this reference, to reuse (when
+      judging several sets against one reference); None computes it.
+    num_splits: calibration splits (ignored when `calibration` is given).
+    num_permutations: permutations of the verdict's MMD test.
+    calibration_permutations: permutations of each split's test (recorded only).
+
+  Returns:
+    `compare_sets`'s dict (`frechet`, `mmd`, `p_value`, `diversity_ratio`, `verdict`,
+    `reason`, `ks`, `thresholds`, `calibrated`, `num_ref`, `num_other`) plus
+    `num_permutations`, `seed` and `calibration`: `{"num_splits", "num_pieces"}` and the
+    `Calibration.summary()` of each measure over the splits. Plain floats, JSON-ready.
 
   Raises:
-    EvaluationError: on bad input (see `build_reference`, `collect_pieces`).
+    ValueError: fewer than `min_set_level_chunks(F)` signatures in `other_sigs`, a
+      reference of one piece, or mismatched shapes.
+  """
+  other = np.asarray(other_sigs, np.float64)
+  needed = min_set_level_chunks(len(feature_names))
+  if other.ndim != 2 or other.shape[0] < needed:
+    got = other.shape[0] if other.ndim == 2 else f"an array of shape {other.shape}"
+    raise ValueError(f"the set-level measures need at least {needed} signatures (one per "
+                     f"feature), got {got}")
+  if calibration is None:
+    calibration = set_measures.calibrate(ref_chunk_sigs, ref_piece_index, num_splits, seed,
+                                         calibration_permutations)
+  result = set_measures.compare_sets(ref_chunk_sigs, other, feature_names, calibration,
+                                     num_permutations, seed)
+  return {**result, "num_permutations": int(num_permutations), "seed": seed,
+          "calibration": {"num_splits": calibration.num_splits,
+                          "num_pieces": calibration.num_pieces, **calibration.summary()}}
+
+
+def evaluate_paths(reference_dir, piece_items, chunk_steps=corpus_lib.DEFAULT_CHUNK_STEPS,
+                   feature_set=features_lib.DEFAULT_FEATURE_SET, verbose=False,
+                   set_level=False, seed=0, num_permutations=DEFAULT_NUM_PERMUTATIONS,
+                   num_splits=DEFAULT_NUM_SPLITS):
+  """The whole evaluation as a JSON-ready dict (what `--json` prints).
+
+  With `set_level`, the dict also holds `set_level`: `set_level_report` of the pieces'
+  chunks against the reference's chunks (each reference file one piece), plus
+  `num_pieces` (pieces that gave chunks) and `left_out` (files shorter than one chunk).
+
+  Raises:
+    EvaluationError: on bad input (see `build_reference`, `collect_pieces`); with
+      `set_level`, also when the pieces give fewer than `min_set_level_chunks` chunks or
+      the reference cannot be split into two halves of whole pieces.
   """
   paths = collect_pieces(piece_items)  # cheap checks first
-  reference, ref_corpus = build_reference(reference_dir, chunk_steps, feature_set, verbose)
+  reference, ref_corpus, ref_sigs, ref_piece_index = _read_reference(
+      reference_dir, chunk_steps, feature_set, verbose)
   rolls, names, skipped = [], [], []
   for path in paths:
     try:
@@ -151,18 +265,43 @@ def evaluate_paths(reference_dir, piece_items, chunk_steps=corpus_lib.DEFAULT_CH
   if not rolls:
     raise EvaluationError("--pieces: no readable MIDI file; skipped: "
                           + "; ".join(f"{s['file']}: {s['reason']}" for s in skipped))
-  scored = score_rolls(reference, rolls, chunk_steps, feature_set)
-  pieces = [{"file": name, **r} for name, r in zip(names, scored)]
-  return {
+  result = {
       "reference": {"folder": str(reference_dir), "num_files": len(ref_corpus),
                     "num_chunks": reference.num_samples, "chunk_steps": chunk_steps,
                     "feature_set": feature_set,
                     "constant_features": list(reference.constant_features),
                     "skipped": [{"file": f, "reason": r} for f, r in ref_corpus.skipped]},
-      "pieces": pieces,
-      "skipped": skipped,
-      "summary": summarize([p["distance"] for p in pieces]),
   }
+  set_chunks = None
+  if set_level:  # checked before scoring: the error should come fast
+    parts = [piece_chunks(roll, chunk_steps) for roll in rolls]
+    left_out = [name for name, (_, whole) in zip(names, parts) if whole]
+    kept = [chunks for chunks, whole in parts if not whole]
+    set_chunks = np.concatenate(kept) if kept else np.zeros((0, chunk_steps, 128), bool)
+    needed = min_set_level_chunks(reference.mean.shape[0])
+    if len(set_chunks) < needed:
+      raise EvaluationError(
+          f"--pieces: --set_level needs at least {needed} chunks of {chunk_steps} steps "
+          f"(one per feature, to fit the covariance the Fréchet distance compares; "
+          f"hundreds give a firmer verdict), but the pieces give {len(set_chunks)}"
+          + (f" ({len(left_out)} piece{'s' * (len(left_out) > 1)} shorter than one chunk "
+             "left out)" if left_out else "")
+          + "; give more or longer pieces, or lower --chunk_steps")
+  scored = score_rolls(reference, rolls, chunk_steps, feature_set)
+  pieces = [{"file": name, **r} for name, r in zip(names, scored)]
+  result.update(pieces=pieces, skipped=skipped,
+                summary=summarize([p["distance"] for p in pieces]))
+  if set_level:
+    try:
+      report = set_level_report(ref_sigs, ref_piece_index,
+                                features_lib.signatures(set_chunks, feature_set),
+                                reference.feature_names, seed=seed, num_splits=num_splits,
+                                num_permutations=num_permutations)
+    except ValueError as e:  # the reference is one piece, or dominated by one
+      raise EvaluationError(f"--reference: the set-level calibration splits the reference "
+                            f"into halves of whole files: {e}") from e
+    result["set_level"] = {**report, "num_pieces": len(kept), "left_out": left_out}
+  return result
 
 
 def format_report(result):
@@ -190,6 +329,46 @@ def format_report(result):
                f"(median {summ['median']:.3f})")
   lines.append("  " + ", ".join(f"{name}: {100 * frac:.0f}%" for name, frac
                                 in summ["fraction_per_category"].items()))
+  if "set_level" in result:
+    lines.append("")
+    lines.append(format_set_level(result["set_level"], result["reference"]["chunk_steps"]))
+  return "\n".join(lines)
+
+
+def format_set_level(report, chunk_steps=None, top_k=_TOP_KS):
+  """Readable lines of a `set_level_report` dict, naming the features that differ most.
+
+  Args:
+    report: `set_level_report`'s dict (with `num_pieces`, as `evaluate_paths` adds it, or
+      without).
+    chunk_steps: chunk length, for the header (optional).
+    top_k: how many features to list, by decreasing KS statistic.
+  """
+  cal, thr = report["calibration"], report["thresholds"]
+  steps = f" of {chunk_steps} steps" if chunk_steps else ""
+  pieces = f" from {report['num_pieces']} pieces" if "num_pieces" in report else ""
+  lines = [f"set level: {report['num_other']} chunks{steps}{pieces} against the reference's "
+           f"{report['num_ref']} chunks ({cal['num_pieces']} pieces)",
+           f"  verdict: {report['verdict'].upper()} ({report['reason']})"]
+  bound = ("" if thr["frechet_bound"] is None else
+           f"; bound {thr['frechet_bound']:.3g}")
+  lines.append(f"  Fréchet distance {report['frechet']:.3g} (between halves of the reference: "
+               f"{cal['frechet']['min']:.3g} to {cal['frechet']['max']:.3g} over "
+               f"{cal['num_splits']} splits{bound})")
+  lines.append(f"  MMD^2 {report['mmd']:.3g}, permutation p-value {report['p_value']:.3g} "
+               f"({report['num_permutations']} permutations; between halves of the "
+               f"reference: p {cal['p_value']['min']:.3g} to {cal['p_value']['max']:.3g})")
+  lines.append(f"  diversity ratio {report['diversity_ratio']:.3g} (between halves: "
+               f"{cal['diversity_ratio']['min']:.3g} to {cal['diversity_ratio']['max']:.3g}; "
+               f"\"same\" range [{thr['diversity_low']:.3g}, {thr['diversity_high']:.3g}])")
+  ks = sorted(report["ks"], key=lambda r: -r["statistic"])[:top_k]
+  lines.append("  features that differ most (two-sample KS statistic, p-value):")
+  width = max(len(r["feature"]) for r in ks) if ks else 0
+  lines += [f"    {r['feature']:<{width}}  {r['statistic']:.3f}  "
+            + (f"(p = {r['p_value']:.2g})" if r["p_value"] > 0 else "(p < 1e-300)")
+            for r in ks]
+  if report.get("left_out"):
+    lines.append(f"  left out (shorter than one chunk): {', '.join(report['left_out'])}")
   return "\n".join(lines)
 
 
@@ -206,17 +385,31 @@ def _parser():
   parser.add_argument("--feature_set", default=features_lib.DEFAULT_FEATURE_SET,
                       choices=sorted(features_lib.FEATURE_SETS))
   parser.add_argument("--json", action="store_true", help="print JSON instead of a report")
+  parser.add_argument("--set_level", action="store_true",
+                      help="also judge the pieces as one set against the reference "
+                           "(Fréchet, MMD test, KS, diversity ratio, calibrated verdict)")
+  parser.add_argument("--seed", type=int, default=0,
+                      help="seed of the set-level calibration splits and permutations")
+  parser.add_argument("--num_permutations", type=int, default=DEFAULT_NUM_PERMUTATIONS,
+                      help="permutations of the set-level MMD test (default 1000)")
+  parser.add_argument("--num_splits", type=int, default=DEFAULT_NUM_SPLITS,
+                      help="piece-level halves of the reference for the set-level "
+                           "calibration (default 10)")
   return parser
 
 
 def main(argv=None):
   args = _parser().parse_args(argv)
-  if args.chunk_steps <= 0:
-    print(f"error: --chunk_steps must be a positive integer, got {args.chunk_steps}",
-          file=sys.stderr)
-    return 2
+  for name in ("chunk_steps", "num_permutations", "num_splits"):
+    if getattr(args, name) <= 0:
+      print(f"error: --{name} must be a positive integer, got {getattr(args, name)}",
+            file=sys.stderr)
+      return 2
   try:
-    result = evaluate_paths(args.reference, args.pieces, args.chunk_steps, args.feature_set)
+    result = evaluate_paths(args.reference, args.pieces, args.chunk_steps, args.feature_set,
+                            set_level=args.set_level, seed=args.seed,
+                            num_permutations=args.num_permutations,
+                            num_splits=args.num_splits)
   except EvaluationError as e:
     print(f"error: {e}", file=sys.stderr)
     return 2

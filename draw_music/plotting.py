@@ -93,3 +93,74 @@ def plot_piano_roll(roll, path=None, title=None, steps_per_beat=8):
     ax.set_title(title)
   fig.tight_layout()
   return _save(fig, path)
+
+
+VERDICT_STYLES = {"same": ("o", "tab:green"), "different": ("X", "tab:red")}
+
+
+def plot_style_separation(distances, set_level, path=None, title=None, xmax=None):
+  """Both views of a style-separation run: per-chunk distances, and set-level verdicts.
+
+  Left: one box per set of its per-chunk Mahalanobis distances (box: quartiles; whiskers:
+  5th and 95th percentiles; diamond: mean), with the Table II bounds and each set's share
+  "like the corpus" (D < 4.5). Right: each set's Fréchet distance to its reference on a log
+  scale, marked by its verdict, with the set's calibrated bound (1.5 x the largest Fréchet
+  distance between piece-level halves of the reference) as a black bar.
+
+  Args:
+    distances: dict `name -> [n]` per-chunk distances, drawn top to bottom in dict order.
+    set_level: dict `name -> {"frechet", "frechet_bound" (or None), "verdict"}` for the same
+      names (what `style_separation.summary_rows` and the experiment's JSON hold).
+    path: PNG to write (optional).
+    title: figure title.
+    xmax: right end of the left panel's axis; default the largest 95th percentile, >= 12.
+
+  Returns:
+    The matplotlib Figure.
+  """
+  names = list(distances)
+  values = [np.asarray(distances[n], np.float64) for n in names]
+  ypos = np.arange(len(names))[::-1]
+  if xmax is None:
+    xmax = max([12.0] + [float(np.percentile(v, 95)) * 1.1 for v in values if v.size])
+  fig, (left, right) = plt.subplots(1, 2, figsize=(12, 0.55 * len(names) + 2.0),
+                                    sharey=True, gridspec_kw={"width_ratios": [1.3, 1]})
+  for i, (y, v) in enumerate(zip(ypos, values)):
+    colour = SET_COLOURS[i % len(SET_COLOURS)]
+    left.boxplot(v, positions=[y], vert=False, widths=0.55, whis=(5, 95), showfliers=False,
+                 patch_artist=True, boxprops={"facecolor": colour, "alpha": 0.5},
+                 medianprops={"color": "k"})
+    left.plot(v.mean(), y, "D", color=colour, mec="k", ms=5)
+    like = float(np.mean(v < measure.CATEGORY_BOUNDS[0])) if v.size else 0.0
+    left.text(xmax * 0.985, y, f"{100 * like:.0f}% like", ha="right", va="center", fontsize=8)
+  for bound in measure.CATEGORY_BOUNDS:
+    left.axvline(bound, color="k", lw=0.6, ls=":")
+  left.set_xlim(0, xmax)
+  left.set_yticks(ypos)
+  left.set_yticklabels(names)
+  left.set_xlabel("per-chunk Mahalanobis distance (dotted: Table II bounds)")
+  left.set_title("Piece by piece: the paper's distance", fontsize=10)
+
+  frechet = [max(float(set_level[n]["frechet"]), 1e-3) for n in names]
+  for y, n, f in zip(ypos, names, frechet):
+    marker, colour = VERDICT_STYLES.get(set_level[n]["verdict"], ("s", "tab:gray"))
+    right.plot(f, y, marker, color=colour, ms=9, mec="k")
+    bound = set_level[n].get("frechet_bound")
+    if bound is not None:
+      right.plot(bound, y, "|", color="k", ms=16, mew=2)
+    right.annotate(set_level[n]["verdict"], (f, y), xytext=(8, 6),
+                   textcoords="offset points", fontsize=8, color=colour)
+  right.set_xscale("log")
+  right.set_xlim(min(frechet + [1.0]) / 2, max(frechet) * 3)
+  for verdict, (marker, colour) in VERDICT_STYLES.items():
+    right.plot([], [], marker=marker, color=colour, mec="k", ls="", label=verdict)
+  right.plot([], [], "|", color="k", ms=12, mew=2, ls="", label="calibrated bound")
+  right.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3,
+               frameon=False)
+  right.set_xlabel("Fréchet distance to the reference (log)")
+  right.set_title("As a set: Fréchet distance and verdict", fontsize=10)
+  right.grid(axis="x", which="major", lw=0.4, alpha=0.5)
+  if title:
+    fig.suptitle(title)
+  fig.tight_layout()
+  return _save(fig, path)

@@ -5,8 +5,8 @@ them against the training corpus two ways:
 - the paper's per-piece measure: the Mahalanobis distance of each piece to the corpus's
   chunks (mean +- std, share per Table II category), beside the corpus's own chunks'
   distances to the same reference, with the paper's Welch t-test between the two;
-- the set-level measures (`set_measures.compare_sets`, calibrated on piece-level halves of
-  the corpus): Frechet distance, MMD permutation test, diversity ratio and a verdict.
+- the set-level measures (`evaluate.set_level_report`: `set_measures.compare_sets`,
+  calibrated on piece-level halves of the corpus): Frechet distance, MMD permutation test, diversity ratio and a verdict.
 A mean distance below the corpus's own is not better: it means the pieces are more typical
 than the corpus, which is what a generator that repeats itself looks like; the set-level
 verdict and the diversity ratio say whether that is happening.
@@ -25,7 +25,6 @@ from draw_music import generate
 from draw_music import measure
 from draw_music import plotting
 from draw_music import results
-from draw_music import set_measures
 
 
 def welch_t_test(a, b):
@@ -67,11 +66,14 @@ def score_against_corpus(rolls, chunks, piece_index, feature_set=features_lib.DE
       "empty_pieces": int((np.asarray(rolls).reshape(len(rolls), -1).sum(axis=1) == 0).sum()),
       "set_level": None,
   }
-  if set_level:
-    calibration = set_measures.calibrate(corpus_sigs, np.asarray(piece_index), seed=seed)
-    out["set_level"] = set_measures.compare_sets(corpus_sigs, sigs, names, calibration,
-                                                 num_permutations=num_permutations,
-                                                 seed=seed)
+  needed = evaluate.min_set_level_chunks(len(names))
+  if set_level and len(sigs) < needed:
+    out["set_level_note"] = (f"set-level measures skipped: they need at least {needed} "
+                             f"pieces, got {len(sigs)}")
+  elif set_level:
+    out["set_level"] = evaluate.set_level_report(corpus_sigs, np.asarray(piece_index), sigs,
+                                                 names, seed=seed,
+                                                 num_permutations=num_permutations)
   return out
 
 
@@ -118,6 +120,7 @@ def model_report(model, chunks, piece_index, out_dir, n=100, alpha=None, seed=0,
       "t_test": scores["t_test"],
       "empty_pieces": scores["empty_pieces"],
       "set_level": scores["set_level"],
+      "set_level_note": scores.get("set_level_note"),
   }
   results.write_json(out_dir / "report.json", report)
   return report
@@ -135,6 +138,8 @@ def format_report(report):
   ]
   if report["empty_pieces"]:
     lines.append(f"{report['empty_pieces']} generated pieces are silent")
+  if report.get("set_level_note"):
+    lines.append(report["set_level_note"])
   s = report.get("set_level")
   if s:
     lines.append(f"set level: Frechet {s['frechet']:.2f}, MMD^2 {s['mmd']:.4f} (p = "

@@ -34,14 +34,18 @@ def test_score_against_corpus_is_the_measure():
   rng = np.random.default_rng(0)
   chunks = np.stack([helpers.random_roll(rng, 32, 0.5) for _ in range(40)])
   piece_index = np.repeat(np.arange(8), 5)
-  rolls = np.stack([helpers.random_roll(rng, 32, 0.2, 60, 100) for _ in range(6)])
+  rolls = np.stack([helpers.random_roll(rng, 32, 0.2, 60, 100) for _ in range(20)])
   rolls[0] = False
   out = report.score_against_corpus(rolls, chunks, piece_index, num_permutations=50)
   ref = measure.Reference.from_signatures(features.signatures(chunks))
   np.testing.assert_allclose(out["distances"], ref.distance(features.signatures(rolls)))
+  np.testing.assert_allclose(out["corpus_distances"], ref.distance(features.signatures(chunks)))
   assert out["empty_pieces"] == 1
-  assert out["generated"]["count"] == 6 and out["corpus"]["count"] == 40
-  assert out["set_level"]["verdict"] in ("same", "different")
+  assert out["generated"]["count"] == 20 and out["corpus"]["count"] == 40
+  # High, sparse pieces against a mid-register corpus: a different style.
+  assert out["set_level"]["verdict"] == "different"
+  small = report.score_against_corpus(rolls[:5], chunks, piece_index, num_permutations=50)
+  assert small["set_level"] is None and "at least 17" in small["set_level_note"]
 
 
 @pytest.fixture(scope="module")
