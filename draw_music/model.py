@@ -20,8 +20,8 @@ The output is `sigmoid(c[num_steps])`. The loss is, averaged over the batch,
 
 LSTMs: written out here, not `keras.layers.LSTM`, so that the encoder's input kernel can be
 split into an `x` part, an `xhat` part and an `h_dec` part: `x @ W_x` does not change over the
-steps, and it is 1/(num_steps) of the encoder's biggest matmul, so it is computed once per
-batch. Gate order `i, f, c, o`; the forget gate's bias starts at 1.0 (Keras's
+steps, so it is computed once per batch instead of once per step (same maths; it halves the
+encoder's input matmul, most of the model's work). Gate order `i, f, c, o`; the forget gate's bias starts at 1.0 (Keras's
 `unit_forget_bias`); kernels are Glorot-uniform over the whole (unsplit) kernel, recurrent
 kernels orthogonal, as in `keras.layers.LSTM`.
 
@@ -305,6 +305,8 @@ def _draw_core(x, eps, weights, compute_dtype):
 
   Returns:
     `(logits [batch, N], mu [num_steps, batch, latent], log_sigma [same])`, float32.
+    Gradients flow to the weights only: none to `x` or `eps` (use
+    `DrawModel.forward(..., fast=False)` for those).
   """
 
   @tf.custom_gradient
@@ -693,11 +695,14 @@ class DrawModel(keras.Model):
         hs.append(h_dec)
     if cfg.attention:
       return tf.cumsum(tf.stack(writes, axis=1), axis=1)
-    # c[t] = t * b + (sum_{s <= t} h[s]) @ W: one big matmul for every step's canvas.
+    # c[t] = (sum_{s <= t} h[s]) @ W + t * b: one matmul gives every step's canvas, the
+    # bias riding along as an extra row of the kernel against a column of step counts.
     h_sums = tf.cumsum(tf.stack(hs, axis=1), axis=1)  # [n, steps, dec]
-    canvases = tf.matmul(tf.reshape(h_sums, [-1, cfg.dec_units]), self.write_kernel)
     steps = tf.range(1, cfg.num_steps + 1, dtype=tf.float32)[None, :, None]
-    return tf.reshape(canvases, [n, cfg.num_steps, cfg.num_cells]) + steps * self.write_bias
+    rows = tf.concat([h_sums, tf.broadcast_to(steps, [n, cfg.num_steps, 1])], axis=-1)
+    kernel = tf.concat([self.write_kernel, self.write_bias[None, :]], axis=0)
+    canvases = tf.matmul(tf.reshape(rows, [-1, cfg.dec_units + 1]), kernel)
+    return tf.reshape(canvases, [n, cfg.num_steps, cfg.num_cells])
 
   def _generate(self, n, seed):
     cfg = self.config

@@ -60,7 +60,8 @@ class TrainConfig:
     seed: seed of the initial weights, the batch order and the noise.
     log_every: steps between TensorBoard scalars.
     max_to_keep: checkpoints kept on disk.
-    jit_compile: compile the training step with XLA.
+    jit_compile: compile the training step with XLA (off: slower on this CPU, see
+      BENCHMARKS.md).
     verbose: show a progress bar per epoch.
   """
   epochs: int | None = None
@@ -71,7 +72,7 @@ class TrainConfig:
   seed: int = 0
   log_every: int = 10
   max_to_keep: int = 3
-  jit_compile: bool = True
+  jit_compile: bool = False
   verbose: bool = True
 
   def __post_init__(self):
