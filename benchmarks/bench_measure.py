@@ -26,7 +26,6 @@ import argparse
 import datetime
 import os
 import pathlib
-import platform
 import shlex
 import statistics
 import sys
@@ -35,6 +34,7 @@ import time
 
 import numpy as np
 
+from benchmarks import common
 from benchmarks import naive_features
 from draw_music import corpus as corpus_lib
 from draw_music import features
@@ -135,21 +135,6 @@ def bench_signatures(rolls, repeats, naive_repeats):
   }
 
 
-def machine_info():
-  """CPU model, core count and software versions, as a short string."""
-  model = "unknown CPU"
-  try:
-    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-      if line.startswith("model name"):
-        model = line.split(":", 1)[1].strip()
-        break
-  except OSError:
-    pass
-  nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-  return (f"{model}, nproc = {nproc}; {platform.system()} {platform.release()}; "
-          f"Python {platform.python_version()}, numpy {np.__version__}")
-
-
 def _fmt_times(times):
   return ", ".join(f"{t:.3f}" for t in times)
 
@@ -163,7 +148,7 @@ def report(command, folder, load, sig, repeats, naive_repeats):
       SECTION, "",
       f"Command: `{command}`  ",
       f"Date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}  ",
-      f"Machine: {machine_info()}  ",
+      f"Machine: {common.machine_line()}  ",
       f"Corpus: `{os.path.relpath(folder, REPO)}` (relative to the repository): {len(corpus)} pieces read, {len(corpus.skipped)} skipped, "
       f"{sum(r.shape[0] for r in corpus.rolls)} steps.", "",
       f"Medians of {repeats} repeats ({naive_repeats} for the naive loop, which is slow); "
@@ -202,20 +187,6 @@ def report(command, folder, load, sig, repeats, naive_repeats):
   return lines
 
 
-def write_section(path, lines):
-  """Writes `lines` as the SECTION of the Markdown file `path` (replacing it if present)."""
-  path = pathlib.Path(path)
-  text = path.read_text() if path.exists() else "# Benchmarks\n"
-  old = text.splitlines()
-  if SECTION in old:
-    start = old.index(SECTION)
-    end = next((i for i in range(start + 1, len(old)) if old[i].startswith("## ")), len(old))
-    new = old[:start] + lines + old[end:]
-  else:
-    new = old + ([""] if old and old[-1] else []) + lines
-  path.write_text("\n".join(new).rstrip("\n") + "\n")
-
-
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--repeats", type=int, default=5,
@@ -239,7 +210,7 @@ def main(argv=None):
   lines = report(command.strip(), folder, load, sig, args.repeats, args.naive_repeats)
   print("\n".join(lines))
   if args.out:
-    write_section(args.out, lines)
+    common.write_section(args.out, lines)
     print(f"wrote {args.out}")
 
 

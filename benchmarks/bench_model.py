@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime
 import os
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -20,6 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # pylint: disable=g-import-not-at-top
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
+from benchmarks import common  # pylint: disable=g-import-not-at-top
 from draw_music import model as model_lib  # pylint: disable=g-import-not-at-top
 
 
@@ -51,6 +54,9 @@ def bench_sample(config, n, repeats, seed=0):
   return _time(lambda: model.sample(n, seed=seed).numpy(), repeats)
 
 
+SECTION = "## DRAW model: training step and generation"
+
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__)
   parser.add_argument("--config", default="baseline")
@@ -58,25 +64,40 @@ def main():
   parser.add_argument("--no_bf16", action="store_true")
   parser.add_argument("--no_xla", action="store_true",
                       help="skip the XLA-compiled (jit_compile=True) training steps")
+  parser.add_argument("--out", default="BENCHMARKS.md", help="Markdown file for the results "
+                      "('' to only print them)")
   args = parser.parse_args()
   config = model_lib.get_config(args.config)
-  print(f"config {args.config}: batch {config.batch_size} x {config.chunk_steps} x "
-        f"{config.num_pitches}, {config.num_steps} steps, {config.enc_units}/"
-        f"{config.dec_units} units, #z {config.latent_dim}; {os.cpu_count()} CPU cores; "
-        f"median of {args.repeats} after warm-up")
+  header = (f"config {args.config}: batch {config.batch_size} x {config.chunk_steps} x "
+            f"{config.num_pitches}, {config.num_steps} steps, {config.enc_units}/"
+            f"{config.dec_units} units, #z {config.latent_dim}; median of {args.repeats} "
+            "after 3 warm-up calls")
+  print(header)
   dtypes = ["float32"] + ([] if args.no_bf16 else ["bfloat16"])
   runs = []
   for dtype in dtypes:
     cfg = dataclasses.replace(config, compute_dtype=dtype)
-    runs.append((f"train step {dtype} matmuls, no XLA", cfg, False))
+    runs.append((f"train step, {dtype} matmuls, no XLA", cfg, False))
     if not args.no_xla:
-      runs.append((f"train step {dtype} matmuls, XLA", cfg, True))
+      runs.append((f"train step, {dtype} matmuls, XLA", cfg, True))
+  rows = []
   for label, cfg, jit in runs:
     median, low, high = bench_train_step(cfg, jit, args.repeats)
-    print(f"{label:40s} {median:8.1f} ms  (min {low:.1f}, max {high:.1f})")
+    rows.append((label, median, low, high))
+    print(f"{label:42s} {median:8.1f} ms  (min {low:.1f}, max {high:.1f})")
   median, low, high = bench_sample(config, 100, args.repeats)
-  print(f"{'sample 100 pieces, all canvases':40s} {median:8.1f} ms  (min {low:.1f}, "
-        f"max {high:.1f})")
+  rows.append(("sample 100 pieces, all canvases", median, low, high))
+  print(f"{rows[-1][0]:42s} {median:8.1f} ms  (min {low:.1f}, max {high:.1f})")
+  if args.out:
+    command = "python -m benchmarks.bench_model " + " ".join(sys.argv[1:])
+    lines = [SECTION, "", f"Command: `{command.strip()}`  ",
+             f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}  ",
+             f"Machine: {common.machine_line()}; TensorFlow {tf.__version__}; load average "
+             f"(1 / 5 / 15 min) at the end: {common.load_average()}  ", "", header + ".",
+             "Goals: a training step at or under 260 ms; 100 generated pieces (all canvases) "
+             "under 50 ms.", "", "| what | median ms | min ms | max ms |", "|---|---|---|---|"]
+    lines += [f"| {label} | {m:.1f} | {lo:.1f} | {hi:.1f} |" for label, m, lo, hi in rows]
+    common.write_section(args.out, lines + [""])
 
 
 if __name__ == "__main__":

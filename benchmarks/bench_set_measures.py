@@ -16,14 +16,13 @@ root, leaving the other sections as they are.
 from __future__ import annotations
 
 import datetime
-import os
 import pathlib
-import platform
 import sys
 import time
 
 import numpy as np
 
+from benchmarks import common
 from draw_music import set_measures
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -94,34 +93,16 @@ def run_benchmark(ref, other, names):
   return results
 
 
-def _cpu_model():
-  try:
-    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-      if line.startswith("model name"):
-        return line.split(":", 1)[1].strip()
-  except OSError:
-    pass
-  return platform.processor() or "unknown"
-
-
-def _load_average():
-  if not hasattr(os, "getloadavg"):
-    return "?"
-  return " / ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def format_section(results, description, values, load_before):
   """The markdown of the section, from `run_benchmark`'s results."""
   together = results["together (Fréchet + MMD test + KS)"][0]
-  nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-  load = _load_average()
+  load = common.load_average()
   lines = [
       SECTION, "",
       f"Command: `{COMMAND}`  ",
       f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}  ",
-      f"Machine: {_cpu_model()}, nproc = {nproc}; Python {platform.python_version()}, "
-      f"numpy {np.__version__}; load average (1 / 5 / 15 min) before: {load_before}, "
-      f"after: {load}  ",
+      f"Machine: {common.machine_line()}; load average (1 / 5 / 15 min) before: "
+      f"{load_before}, after: {load}  ",
       f"Data: {description}",
       "",
       f"Median of {NUM_RUNS} runs after one warm-up run; every run's time in the last column:",
@@ -141,28 +122,7 @@ def format_section(results, description, values, load_before):
       "load average says how busy it was.",
       "",
   ]
-  return "\n".join(lines)
-
-
-def replace_section(text, section):
-  """`text` with its "## Set-level measures" section replaced by `section` (or appended)."""
-  lines = text.splitlines(keepends=True)
-  start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-  if start is None:
-    body = text if text.endswith("\n") or not text else text + "\n"
-    return body + ("\n" if body and not body.endswith("\n\n") else "") + section
-  end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")),
-             len(lines))
-  tail = "".join(lines[end:])
-  return "".join(lines[:start]) + section + ("\n" + tail if tail else "")
-
-
-def write_section(section, path=BENCHMARKS_FILE):
-  """Read-modify-write of our section only; creates the file with "# Benchmarks"."""
-  text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-  tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-  tmp.write_text(replace_section(text, section), encoding="utf-8")
-  os.replace(tmp, path)
+  return lines
 
 
 def main(argv=None):
@@ -170,12 +130,12 @@ def main(argv=None):
   if argv:
     raise SystemExit(f"{COMMAND} takes no arguments, got {argv}")
   ref, other, names, description = load_sets()
-  load_before = _load_average()
+  load_before = common.load_average()
   results = run_benchmark(ref, other, names)
   values = set_measures.compare_sets(ref, other, names, num_permutations=NUM_PERMUTATIONS)
   section = format_section(results, description, values, load_before)
-  write_section(section)
-  print(section)
+  common.write_section(BENCHMARKS_FILE, section)
+  print("\n".join(section))
 
 
 if __name__ == "__main__":

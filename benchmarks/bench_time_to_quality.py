@@ -20,16 +20,13 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
-import os
 import pathlib
-import platform
-import re
 import sys
 import time
 
 import numpy as np
 
+from benchmarks import common
 from draw_music import corpus as corpus_lib
 from draw_music import evaluate
 from draw_music import features
@@ -117,16 +114,6 @@ def main(argv=None):
   return 0
 
 
-def _cpu_model():
-  try:
-    for line in open("/proc/cpuinfo"):
-      if line.startswith("model name"):
-        return line.split(":", 1)[1].strip()
-  except OSError:
-    pass
-  return platform.processor() or "unknown"
-
-
 def write_section(args, out):
   h = out["held_out"]
   rows = []
@@ -141,7 +128,7 @@ def write_section(args, out):
 
 Command: `{cmd.strip()}`
 Date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}
-Machine: {os.cpu_count()} cores, {_cpu_model()}; load average at the end: {os.getloadavg()[0]:.2f} (1 min)
+Machine: {common.machine_line()}; load average (1 / 5 / 15 min) at the end: {common.load_average()}
 
 Baseline config (`{out['config']}`), paper batch order, seed {out['seed']}, trained on
 `{out["corpus"]}` ({out["num_chunks"]} chunks of {out["chunk_steps"]} steps). Reference: 100 corpus chunks
@@ -159,12 +146,7 @@ all corpus chunks, calibrated on piece-level halves (see the README).
 A mean below the corpus's own is not better: it means the pieces are more typical than
 Beethoven's own chunks. Per-alpha numbers: `time_to_quality.json` under the out_dir.
 """
-  path = pathlib.Path(args.out)
-  old = path.read_text() if path.exists() else "# Benchmarks\n"
-  pattern = re.compile(re.escape(SECTION) + r".*?(?=\n## |\Z)", re.S)
-  new = pattern.sub(lambda _: text.rstrip() + "\n", old) if SECTION in old else (
-      old.rstrip() + "\n\n" + text)
-  path.write_text(new)
+  common.write_section(args.out, text.rstrip("\n").splitlines())
 
 
 if __name__ == "__main__":

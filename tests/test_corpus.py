@@ -4,14 +4,12 @@ The messy corpus below holds good pieces in nested folders beside every kind of 
 each good piece has a hand-written expected roll (96 ticks per beat: 12 ticks a step).
 """
 
-import pathlib
 
 import mido
 import numpy as np
 import pytest
 
 from draw_music import corpus
-from draw_music import midi_io
 
 S = 12  # ticks per step at 96 ticks per beat
 

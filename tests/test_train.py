@@ -1,7 +1,6 @@
 """Training: resumption to the same weights (also after SIGKILL), NaN guard, config checks."""
 
 import os
-import pathlib
 import signal
 import subprocess
 import sys
@@ -137,7 +136,7 @@ def test_sigkill_and_restart_ends_at_the_unbroken_weights(tmp_path):
   resumed = subprocess.run(_command(corpus, killed_dir, 60), cwd=REPO, env=env,
                            capture_output=True, text=True, check=False)
   assert resumed.returncode == 0, resumed.stderr[-3000:]
-  assert f"resuming from" in resumed.stdout and f"(step {killed_at}," in resumed.stdout
+  assert "resuming from" in resumed.stdout and f"(step {killed_at}," in resumed.stdout
   (wa, sa), (wb, sb) = weights_of(tmp_path / "a"), weights_of(killed_dir)
   assert sa == sb == 60
   for a, b in zip(wa, wb):

@@ -1,0 +1,56 @@
+"""What every benchmark shares: the machine's description and writing its BENCHMARKS.md section."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import platform
+
+import numpy as np
+
+
+def cpu_model():
+  """The CPU's model name from /proc/cpuinfo (or what `platform` knows)."""
+  try:
+    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+      if line.startswith("model name"):
+        return line.split(":", 1)[1].strip()
+  except OSError:
+    pass
+  return platform.processor() or "unknown CPU"
+
+
+def load_average():
+  """The 1 / 5 / 15 minute load averages, as text."""
+  if not hasattr(os, "getloadavg"):
+    return "?"
+  return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def machine_line():
+  """CPU, usable cores, system and versions: one line for a benchmark's section."""
+  nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+  return (f"{cpu_model()}, nproc = {nproc}; {platform.system()} {platform.release()}; "
+          f"Python {platform.python_version()}, numpy {np.__version__}")
+
+
+def write_section(path, lines):
+  """Writes `lines` (its first line is the `## ` title) as that section of Markdown `path`.
+
+  The section replaces the one with the same title, up to the next `## ` title; other
+  sections are kept. A missing file is created with a "# Benchmarks" header. The file is
+  replaced atomically.
+  """
+  path = pathlib.Path(path)
+  title = lines[0].rstrip()
+  text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+  old = text.splitlines()
+  if title in old:
+    start = old.index(title)
+    end = next((i for i in range(start + 1, len(old)) if old[i].startswith("## ")), len(old))
+    new = old[:start] + list(lines) + ([""] if end < len(old) else []) + old[end:]
+  else:
+    new = old + ([""] if old and old[-1] else []) + list(lines)
+  tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+  tmp.write_text("\n".join(new).rstrip("\n") + "\n", encoding="utf-8")
+  os.replace(tmp, path)
