@@ -5,7 +5,7 @@
 
 `TRAINING_DIR` is the `--out_dir` of a training run (`config.json` + `checkpoints/`). Each
 piece is the model's last canvas, min-max normalised and thresholded at `alpha` (the
-paper's post-processing, `model.binarize`), written as `piece_XXX.mid` (one piano track,
+paper's post-processing, `postprocess.binarize`), written as `piece_XXX.mid` (one piano track,
 120 bpm) and `piece_XXX.png` (its piano roll). `pieces.json` lists them with the seed.
 """
 
@@ -18,8 +18,8 @@ import sys
 import numpy as np
 
 from draw_music import midi_io
-from draw_music import model as model_lib
 from draw_music import plotting
+from draw_music import postprocess
 from draw_music import results
 
 
@@ -31,7 +31,7 @@ def generate_rolls(model, n, alpha, seed):
     `[n, chunk_steps, 128]` bool pieces.
   """
   canvases = np.asarray(model.sample(n, seed=seed))
-  return canvases, np.asarray(model_lib.binarize(canvases[:, -1], alpha))
+  return canvases, np.asarray(postprocess.binarize(canvases[:, -1], alpha))
 
 
 def write_pieces(rolls, out_dir, prefix="piece", pictures=True, tempo_bpm=120.0):

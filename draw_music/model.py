@@ -56,7 +56,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from draw_music import postprocess
+
 COMPUTE_DTYPES = ("float32", "bfloat16")
+# The paper's post-processing (min-max normalise, threshold), pure NumPy.
+binarize = postprocess.binarize
 _ATTENTION_PARAMS = 5  # g_time, g_pitch, log sigma^2, log delta, log gamma
 
 
@@ -232,32 +236,6 @@ def write_patch(patch, f_time, f_pitch, gamma):
   """
   image = tf.matmul(tf.matmul(f_time, patch, transpose_a=True), f_pitch)
   return image / gamma[:, None, None]
-
-
-def binarize(canvas, alpha):
-  """The paper's post-processing: min-max normalise each output, then threshold.
-
-  Each `[time, pitch]` output is mapped to `[0, 1]` over its own cells,
-  `(v - min) / (max - min)`; a constant output (max == min) maps to all zeros. A cell is on
-  when its normalised value is strictly greater than `alpha`.
-
-  Args:
-    canvas: `[..., time, pitch]` float array (a `tf.Tensor` is accepted); not modified.
-    alpha: threshold in `[0, 1]`.
-
-  Returns:
-    `[..., time, pitch]` bool numpy array.
-  """
-  if not 0 <= alpha <= 1:
-    raise ValueError(f"alpha must be in [0, 1], got {alpha!r}")
-  values = np.asarray(canvas, dtype=np.float64)
-  if values.ndim < 2:
-    raise ValueError(f"canvas must be [..., time, pitch], got shape {values.shape}")
-  low = values.min(axis=(-2, -1), keepdims=True)
-  span = values.max(axis=(-2, -1), keepdims=True) - low
-  safe = np.where(span > 0, span, 1.0)
-  normalised = np.where(span > 0, (values - low) / safe, 0.0)
-  return normalised > alpha
 
 
 # ---------------------------------------------------------------------------------------------
