@@ -164,3 +164,121 @@ def plot_style_separation(distances, set_level, path=None, title=None, xmax=None
     fig.suptitle(title)
   fig.tight_layout()
   return _save(fig, path)
+
+
+def _plot_band_sweep(x, distances, centre, std, centre_name, best, most_stable, z, ymax,
+                     xlabel, path, title, marker_size):
+  """Scatter of every point, centre line, `centre +- z * std` band, and the two picks."""
+  x = np.asarray(x, np.float64)
+  d = np.asarray(distances, np.float64)
+  centre = np.asarray(centre, np.float64)
+  std = np.asarray(std, np.float64)
+  fig, ax = plt.subplots(figsize=(8, 4.5))
+  xs = np.broadcast_to(x, d.shape)
+  shown = d <= ymax
+  ax.scatter(xs[shown], d[shown], s=marker_size, color="tab:blue", alpha=0.35, lw=0,
+             label=f"{d.shape[0]} outputs x {d.shape[1]} points")
+  ax.plot(x, centre, color="k", lw=1.6, label=centre_name)
+  ax.plot(x, centre + z * std, color="k", lw=1.0, ls=":",
+          label=f"{centre_name} +- {z:g} std")
+  ax.plot(x, centre - z * std, color="k", lw=1.0, ls=":")
+  for value, name, colour in ((best, f"best {centre_name}", "tab:green"),
+                              (most_stable, "most stable (lowest upper band)", "tab:red")):
+    if value is not None:
+      ax.axvline(value, color=colour, lw=1.0, ls="--", label=f"{name}: {value:.3g}")
+  hidden = int((~shown).sum())
+  if hidden:
+    ax.text(0.99, 0.98, f"{hidden} of {d.size} points above {ymax:g} not shown",
+            transform=ax.transAxes, ha="right", va="top", fontsize=8,
+            bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})
+  ax.set_ylim(0, ymax)
+  ax.set_xlim(min(0.0, float(x.min())), max(1.0, float(x.max())))
+  ax.set_xlabel(xlabel)
+  ax.set_ylabel("Mahalanobis distance to the corpus")
+  ax.set_title(title)
+  ax.legend(fontsize=8, loc="upper left")
+  fig.tight_layout()
+  return _save(fig, path)
+
+
+def plot_threshold_sweep(alphas, distances, median, std, best=None, most_stable=None,
+                         z=1.96, ymax=15.0, path=None, title=None):
+  """The paper's Fig. 5: distance against the binarisation threshold alpha.
+
+  Every (output, alpha) piece is a point; the solid line is the median over the outputs,
+  the dotted lines `median +- z * std`; dashed verticals mark the best-median and the most
+  stable alpha. The y axis is cut at `ymax` (points above are counted in a corner note).
+
+  Args:
+    alphas: `[num_alphas]` thresholds.
+    distances: `[num_outputs, num_alphas]` distances.
+    median: `[num_alphas]` median over the outputs.
+    std: `[num_alphas]` standard deviation over the outputs.
+    best: alpha of the lowest median (optional).
+    most_stable: alpha of the lowest `median + z * std` (optional).
+    z: band half-width in standard deviations.
+    ymax: top of the y axis.
+    path: PNG to write (optional).
+    title: figure title.
+
+  Returns:
+    The matplotlib Figure.
+  """
+  return _plot_band_sweep(alphas, distances, median, std, "median", best, most_stable, z,
+                          ymax, "binarisation threshold alpha", path,
+                          title or "Fig. 5: distance against the threshold alpha", 6)
+
+
+def plot_step_quality(step_fraction, distances, mean, std, best=None, most_stable=None,
+                      z=1.96, ymax=10.0, path=None, title=None):
+  """The paper's Fig. 6: distance of each DRAW step's canvas, against t / num_steps.
+
+  Every (output, step) piece is a point; the solid line is the mean over the outputs, the
+  dotted lines `mean +- z * std`; dashed verticals mark the best and the most stable step.
+  The y axis is cut at `ymax` (10 in the paper; points above are counted in a corner note).
+
+  Args:
+    step_fraction: `[num_steps]` step / num_steps (the paper's t / T).
+    distances: `[num_outputs, num_steps]` distances.
+    mean: `[num_steps]` mean over the outputs.
+    std: `[num_steps]` standard deviation over the outputs.
+    best: t / num_steps of the lowest mean (optional).
+    most_stable: t / num_steps of the lowest `mean + z * std` (optional).
+    z: band half-width in standard deviations.
+    ymax: top of the y axis.
+    path: PNG to write (optional).
+    title: figure title.
+
+  Returns:
+    The matplotlib Figure.
+  """
+  return _plot_band_sweep(step_fraction, distances, mean, std, "mean", best, most_stable, z,
+                          ymax, "generation step t / T", path,
+                          title or "Fig. 6: distance of each step's canvas", 14)
+
+
+def plot_decision_tree(classifier, feature_names, class_names, path=None, title=None):
+  """A fitted decision tree (the paper's tree over the searched architectures).
+
+  Each box shows its split, the architectures that reach it, how many of them fall in
+  each class, and its majority class (the box's colour).
+
+  Args:
+    classifier: a fitted `sklearn.tree.DecisionTreeClassifier`.
+    feature_names: name of each of its features.
+    class_names: name of each of `classifier.classes_`.
+    path: PNG to write (optional).
+    title: figure title.
+
+  Returns:
+    The matplotlib Figure.
+  """
+  from sklearn import tree as sk_tree  # pylint: disable=g-import-not-at-top  (slow import)
+  leaves = max(int(classifier.get_n_leaves()), 1)
+  fig, ax = plt.subplots(figsize=(max(8.0, 2.6 * leaves), 2.2 * (classifier.get_depth() + 1)))
+  sk_tree.plot_tree(classifier, feature_names=list(feature_names),
+                    class_names=list(class_names), filled=True, rounded=True,
+                    impurity=False, fontsize=8, ax=ax)
+  ax.set_title(title or "Table II category of each architecture from its parameters")
+  fig.tight_layout()
+  return _save(fig, path)
