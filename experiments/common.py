@@ -39,3 +39,52 @@ def set_name(folder):
 def stage(message):
   """One progress line per experiment stage."""
   print(f"[{message}]", flush=True)
+
+
+def load_checkpoint_and_chunks(checkpoint, corpus_value):
+  """A trained model and its reference corpus's chunks at the model's chunk length.
+
+  Prints a clear error naming the flag and returns None when the checkpoint or the corpus
+  cannot be used; warns when the corpus does not give as many chunks as the model was
+  trained on (probably not its training corpus).
+
+  Returns:
+    `(model, step, corpus_dir, chunks)` or None.
+  """
+  from draw_music import reproduce  # pylint: disable=g-import-not-at-top  (loads TensorFlow)
+  stage(f"loading the trained model from {checkpoint}")
+  try:
+    model, step, trained_chunks = reproduce.load_checkpoint(checkpoint)
+  except reproduce.CheckpointError as e:
+    print(f"error: --checkpoint: {e}", file=sys.stderr)
+    return None
+  corpus_dir = corpus_folder(corpus_value, "beethoven")
+  stage(f"loading corpus {corpus_dir}")
+  try:
+    corpus = load_named_corpus(corpus_dir, "corpus")
+  except flags.ValidationError as e:
+    print(f"error: {e}", file=sys.stderr)
+    return None
+  chunks, _ = corpus_lib.corpus_chunks(corpus.rolls, model.config.chunk_steps)
+  if trained_chunks is not None and trained_chunks != len(chunks):
+    print(f"warning: {corpus_dir} gives {len(chunks)} chunks, the model was trained on "
+          f"{trained_chunks}: is it the training corpus?", file=sys.stderr)
+  return model, step, corpus_dir, chunks
+
+
+def load_corpus_and_others(corpus_value, others_value):
+  """The corpus folder and rolls, and the other styles' rolls by name (bundled defaults).
+
+  Returns:
+    `(corpus_dir, corpus, other_dirs, others)`: `others` maps each folder's `set_name` to
+    its rolls.
+  """
+  corpus_dir = corpus_folder(corpus_value, "beethoven")
+  other_dirs = list(others_value) or [corpus_folder("", "bach")]
+  stage(f"loading corpus {corpus_dir}")
+  corpus = load_named_corpus(corpus_dir, "corpus")
+  others = {}
+  for folder in other_dirs:
+    stage(f"loading other style {folder}")
+    others[set_name(folder)] = load_named_corpus(folder, "others").rolls
+  return corpus_dir, corpus, other_dirs, others

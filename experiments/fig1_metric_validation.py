@@ -42,14 +42,8 @@ _SEED = flags.DEFINE_integer("seed", 0, "seed of every random draw")
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-  corpus_dir = common.corpus_folder(_CORPUS.value, "beethoven")
-  other_dirs = _OTHERS.value or [common.corpus_folder("", "bach")]
-  common.stage(f"loading corpus {corpus_dir}")
-  corpus = common.load_named_corpus(corpus_dir, "corpus")
-  others = {}
-  for folder in other_dirs:
-    common.stage(f"loading other style {folder}")
-    others[common.set_name(folder)] = common.load_named_corpus(folder, "others").rolls
+  corpus_dir, corpus, other_dirs, others = common.load_corpus_and_others(_CORPUS.value,
+                                                                        _OTHERS.value)
   config = {"corpus": corpus_dir, "others": other_dirs, "num_reference": _NUM_REFERENCE.value,
             "chunk_steps": _CHUNK_STEPS.value, "num_samples": _NUM_SAMPLES.value,
             "random_p": _RANDOM_P.value, "feature_set": _FEATURE_SET.value}

@@ -21,7 +21,6 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from draw_music import corpus as corpus_lib
 from draw_music import features
 from draw_music import reproduce
 from draw_music import results
@@ -47,23 +46,10 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {argv[1:]}")
   logging.set_verbosity(logging.WARNING)
-  common.stage(f"loading the trained model from {_CHECKPOINT.value}")
-  try:
-    model, step, trained_chunks = reproduce.load_checkpoint(_CHECKPOINT.value)
-  except reproduce.CheckpointError as e:
-    print(f"error: --checkpoint: {e}", file=sys.stderr)
+  loaded = common.load_checkpoint_and_chunks(_CHECKPOINT.value, _CORPUS.value)
+  if loaded is None:
     return 2
-  corpus_dir = common.corpus_folder(_CORPUS.value, "beethoven")
-  common.stage(f"loading corpus {corpus_dir}")
-  try:
-    corpus = common.load_named_corpus(corpus_dir, "corpus")
-  except flags.ValidationError as e:
-    print(f"error: {e}", file=sys.stderr)
-    return 2
-  chunks, _ = corpus_lib.corpus_chunks(corpus.rolls, model.config.chunk_steps)
-  if trained_chunks is not None and trained_chunks != len(chunks):
-    print(f"warning: {corpus_dir} gives {len(chunks)} chunks, the model was trained on "
-          f"{trained_chunks}: is it the training corpus?", file=sys.stderr)
+  model, step, corpus_dir, chunks = loaded
   alpha = model.config.alpha if _ALPHA.value is None else _ALPHA.value
   config = {"checkpoint": _CHECKPOINT.value, "trained_steps": step, "corpus": corpus_dir,
             "num_outputs": _NUM_OUTPUTS.value, "alpha": alpha,
