@@ -42,15 +42,18 @@ def write_section(path, lines):
   replaced atomically.
   """
   path = pathlib.Path(path)
+  lines = list(lines)
+  while lines and not lines[-1].strip():  # one blank line between sections, added below
+    lines.pop()
   title = lines[0].rstrip()
   text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
   old = text.splitlines()
   if title in old:
     start = old.index(title)
     end = next((i for i in range(start + 1, len(old)) if old[i].startswith("## ")), len(old))
-    new = old[:start] + list(lines) + ([""] if end < len(old) else []) + old[end:]
+    new = old[:start] + lines + ([""] if end < len(old) else []) + old[end:]
   else:
-    new = old + ([""] if old and old[-1] else []) + list(lines)
+    new = old + ([""] if old and old[-1] else []) + lines
   tmp = path.with_name(path.name + f".tmp{os.getpid()}")
   tmp.write_text("\n".join(new).rstrip("\n") + "\n", encoding="utf-8")
   os.replace(tmp, path)
