@@ -101,10 +101,13 @@ def test_bad_train_config(kwargs, message):
     train.TrainConfig(**kwargs)
 
 
+STEPS = 400  # enough that the kill lands mid-training even on a fast machine
+
+
 def _command(corpus, out_dir, max_steps):
   return [sys.executable, "-m", "experiments.train_baseline", "--config=tiny",
           f"--corpus={corpus}", f"--out_dir={out_dir}", f"--max_steps={max_steps}",
-          "--checkpoint_every=5", "--num_generate=3", "--num_permutations=20", "--seed=1"]
+          "--checkpoint_every=10", "--num_generate=3", "--num_permutations=20", "--seed=1"]
 
 
 def test_sigkill_and_restart_ends_at_the_unbroken_weights(tmp_path):
@@ -113,32 +116,32 @@ def test_sigkill_and_restart_ends_at_the_unbroken_weights(tmp_path):
   corpus = helpers.write_corpus(tmp_path / "corpus",
                                 [helpers.random_roll(rng, 16 * 12, 0.4) for _ in range(6)])
   env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-  unbroken = subprocess.run(_command(corpus, tmp_path / "a", 60), cwd=REPO, env=env,
+  unbroken = subprocess.run(_command(corpus, tmp_path / "a", STEPS), cwd=REPO, env=env,
                             capture_output=True, text=True, check=False)
   assert unbroken.returncode == 0, unbroken.stderr[-3000:]
 
   killed_dir = tmp_path / "b"
-  proc = subprocess.Popen(_command(corpus, killed_dir, 60), cwd=REPO, env=env,
+  proc = subprocess.Popen(_command(corpus, killed_dir, STEPS), cwd=REPO, env=env,
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   deadline = time.monotonic() + 120
   while time.monotonic() < deadline:
     latest = tf.train.latest_checkpoint(str(killed_dir / "checkpoints"))
-    if latest and int(latest.rsplit("-", 1)[1]) >= 15:
+    if latest and int(latest.rsplit("-", 1)[1]) >= 20:
       break
     time.sleep(0.05)
   proc.send_signal(signal.SIGKILL)
   proc.wait()
   latest = tf.train.latest_checkpoint(str(killed_dir / "checkpoints"))
   killed_at = int(latest.rsplit("-", 1)[1])
-  assert 15 <= killed_at < 60, f"killed too late to test anything (checkpoint {killed_at})"
+  assert 20 <= killed_at < STEPS, f"killed too late to test anything (checkpoint {killed_at})"
   assert not (killed_dir / "report.json").exists()
 
-  resumed = subprocess.run(_command(corpus, killed_dir, 60), cwd=REPO, env=env,
+  resumed = subprocess.run(_command(corpus, killed_dir, STEPS), cwd=REPO, env=env,
                            capture_output=True, text=True, check=False)
   assert resumed.returncode == 0, resumed.stderr[-3000:]
   assert "resuming from" in resumed.stdout and f"(step {killed_at}," in resumed.stdout
   (wa, sa), (wb, sb) = weights_of(tmp_path / "a"), weights_of(killed_dir)
-  assert sa == sb == 60
+  assert sa == sb == STEPS
   for a, b in zip(wa, wb):
     np.testing.assert_array_equal(a, b)
   for out in (tmp_path / "a", killed_dir):
