@@ -35,7 +35,7 @@ import tensorflow as tf
 from draw_music import model as model_lib
 from draw_music import pipeline
 
-ORDERS = ("paper", "shuffled")
+ORDERS = pipeline.ORDERS
 
 
 class TrainingDiverged(RuntimeError):
