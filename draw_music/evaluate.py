@@ -129,6 +129,39 @@ def piece_chunks(roll, chunk_steps=corpus_lib.DEFAULT_CHUNK_STEPS):
   return chunks, False
 
 
+def _score_parts(reference, parts, feature_set, top_k):
+  """Scores pieces already cut by `piece_chunks`; returns the results and the signatures.
+
+  The chunks of every piece cut to full length are scored in one batch; a piece scored
+  whole (shorter than a chunk) is its own batch, as its length differs.
+
+  Returns:
+    `(results, signatures)`: one `score_rolls` dict per piece, and each piece's `[k, F]`
+    chunk signatures.
+  """
+  full = [chunks for chunks, whole in parts if not whole]
+  full_sigs = (np.split(features_lib.signatures(np.concatenate(full), feature_set),
+                        np.cumsum([len(c) for c in full])[:-1]) if full else [])
+  full_sigs = iter(full_sigs)
+  results, signatures = [], []
+  for chunks, whole in parts:
+    sig = features_lib.signatures(chunks, feature_set) if whole else next(full_sigs)
+    dist = reference.distance(sig)
+    share = reference.contributions(sig).mean(axis=0)
+    top = [reference.feature_names[j] for j in np.argsort(-share)[:top_k]]
+    d = float(dist.mean())
+    results.append({
+        "distance": d,
+        "category": measure.CATEGORY_NAMES[int(measure.categorize(d))],
+        "num_chunks": int(len(chunks)),
+        "whole": whole,
+        "chunk_distances": [float(x) for x in dist],
+        "top_features": top,
+    })
+    signatures.append(sig)
+  return results, signatures
+
+
 def score_rolls(reference, rolls, chunk_steps=corpus_lib.DEFAULT_CHUNK_STEPS,
                 feature_set=features_lib.DEFAULT_FEATURE_SET, top_k=3):
   """Scores pieces of any length against `reference`, chunk by chunk.
@@ -144,23 +177,8 @@ def score_rolls(reference, rolls, chunk_steps=corpus_lib.DEFAULT_CHUNK_STEPS,
     One dict per roll: `distance` (mean over chunks), `category`, `num_chunks`, `whole`
     (scored whole because shorter than a chunk), `chunk_distances`, `top_features`.
   """
-  results = []
-  for roll in rolls:
-    chunks, whole = piece_chunks(roll, chunk_steps)
-    sig = features_lib.signatures(chunks, feature_set)
-    dist = reference.distance(sig)
-    share = reference.contributions(sig).mean(axis=0)
-    top = [reference.feature_names[j] for j in np.argsort(-share)[:top_k]]
-    d = float(dist.mean())
-    results.append({
-        "distance": d,
-        "category": measure.CATEGORY_NAMES[int(measure.categorize(d))],
-        "num_chunks": int(len(chunks)),
-        "whole": whole,
-        "chunk_distances": [float(x) for x in dist],
-        "top_features": top,
-    })
-  return results
+  parts = [piece_chunks(roll, chunk_steps) for roll in rolls]
+  return _score_parts(reference, parts, feature_set, top_k)[0]
 
 
 def summarize(distances):
@@ -272,35 +290,35 @@ def evaluate_paths(reference_dir, piece_items, chunk_steps=corpus_lib.DEFAULT_CH
                     "constant_features": list(reference.constant_features),
                     "skipped": [{"file": f, "reason": r} for f, r in ref_corpus.skipped]},
   }
-  set_chunks = None
+  # Cut once: each piece is scored on these chunks, and with set_level they form the set.
+  parts = [piece_chunks(roll, chunk_steps) for roll in rolls]
   if set_level:  # checked before scoring: the error should come fast
-    parts = [piece_chunks(roll, chunk_steps) for roll in rolls]
+    kept = [not whole for _, whole in parts]  # pieces whose chunks form the set
     left_out = [name for name, (_, whole) in zip(names, parts) if whole]
-    kept = [chunks for chunks, whole in parts if not whole]
-    set_chunks = np.concatenate(kept) if kept else np.zeros((0, chunk_steps, 128), bool)
+    num_set_chunks = sum(len(chunks) for chunks, whole in parts if not whole)
     needed = min_set_level_chunks(reference.mean.shape[0])
-    if len(set_chunks) < needed:
+    if num_set_chunks < needed:
       raise EvaluationError(
           f"--pieces: --set_level needs at least {needed} chunks of {chunk_steps} steps "
           f"(one per feature, to fit the covariance the Fréchet distance compares; "
-          f"hundreds give a firmer verdict), but the pieces give {len(set_chunks)}"
+          f"hundreds give a firmer verdict), but the pieces give {num_set_chunks}"
           + (f" ({len(left_out)} piece{'s' * (len(left_out) > 1)} shorter than one chunk "
              "left out)" if left_out else "")
           + "; give more or longer pieces, or lower --chunk_steps")
-  scored = score_rolls(reference, rolls, chunk_steps, feature_set)
+  scored, piece_sigs = _score_parts(reference, parts, feature_set, top_k=3)
   pieces = [{"file": name, **r} for name, r in zip(names, scored)]
   result.update(pieces=pieces, skipped=skipped,
                 summary=summarize([p["distance"] for p in pieces]))
   if set_level:
     try:
-      report = set_level_report(ref_sigs, ref_piece_index,
-                                features_lib.signatures(set_chunks, feature_set),
+      set_sigs = np.concatenate([sig for sig, k in zip(piece_sigs, kept) if k])
+      report = set_level_report(ref_sigs, ref_piece_index, set_sigs,
                                 reference.feature_names, seed=seed, num_splits=num_splits,
                                 num_permutations=num_permutations)
     except ValueError as e:  # the reference is one piece, or dominated by one
       raise EvaluationError(f"--reference: the set-level calibration splits the reference "
                             f"into halves of whole files: {e}") from e
-    result["set_level"] = {**report, "num_pieces": len(kept), "left_out": left_out}
+    result["set_level"] = {**report, "num_pieces": sum(kept), "left_out": left_out}
   return result
 
 
