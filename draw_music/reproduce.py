@@ -288,15 +288,6 @@ def load_checkpoint(out_dir):
   return model, step, num_chunks
 
 
-def _corpus_reference(chunks, feature_set):
-  chunks = np.asarray(chunks)
-  names = features_lib.feature_names(feature_set)
-  if len(chunks) < len(names):
-    raise ValueError(f"the corpus gives {len(chunks)} chunks, fewer than the {len(names)} "
-                     "features: the reference's covariance cannot be estimated")
-  return measure.reference_from_rolls(chunks, feature_set)
-
-
 def _reference_info(reference, chunks):
   return {"num_chunks": int(len(chunks)), "chunk_steps": int(np.asarray(chunks).shape[1]),
           "rank": reference.rank, "constant_features": list(reference.constant_features)}
@@ -320,7 +311,7 @@ def fig5_threshold(model, chunks, num_outputs=30, num_alphas=200, seed=0,
     dict: `alphas` `[A]`, `distances` `[n, A]`, `active_cells` `[n, A]`, `summary`
     (`threshold_summary`), `reference` (its size, rank and constant features).
   """
-  reference = _corpus_reference(chunks, feature_set)
+  reference = measure.reference_from_rolls(chunks, feature_set)
   alphas = np.linspace(0.0, 1.0, num_alphas)
   canvases = np.asarray(model.sample(num_outputs, seed=seed))[:, -1]
   distances, active = threshold_sweep(canvases, reference, alphas, feature_set,
@@ -348,7 +339,7 @@ def fig6_step_quality(model, chunks, num_outputs=50, alpha=None, seed=0,
     `active_cells` `[n, T]`, `summary` (`step_summary`), `reference`.
   """
   alpha = model.config.alpha if alpha is None else alpha
-  reference = _corpus_reference(chunks, feature_set)
+  reference = measure.reference_from_rolls(chunks, feature_set)
   canvases = np.asarray(model.sample(num_outputs, seed=seed))
   distances, active = step_sweep(canvases, reference, alpha, feature_set, return_active=True)
   num_steps = distances.shape[1]
