@@ -31,7 +31,9 @@ def generate_rolls(model, n, alpha, seed):
     `[n, chunk_steps, 128]` bool pieces.
   """
   canvases = np.asarray(model.sample(n, seed=seed))
-  return canvases, np.asarray(postprocess.binarize(canvases[:, -1], alpha))
+  cfg = model.config
+  return canvases, np.asarray(postprocess.to_rolls(canvases[:, -1], cfg.decoder, alpha,
+                                                   cfg.hold, cfg.min_note_steps))
 
 
 def write_pieces(rolls, out_dir, prefix="piece", pictures=True, tempo_bpm=120.0):

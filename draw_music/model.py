@@ -87,6 +87,18 @@ class DrawConfig:
     alpha: binarisation threshold after min-max normalisation (0.25: the paper's best
       median distance, Fig. 5).
     compute_dtype: 'float32', or 'bfloat16' for the big matmuls' operands (no attention).
+    offset_grid: 0 trains on the paper's non-overlapping chunks; `g > 0` on windows of
+      whole pieces starting on every multiple of `g` steps (`pipeline.windows`; 8 = every
+      beat). Beyond the paper.
+    transpose: each training window is transposed by a shift drawn uniformly from
+      `-transpose..transpose` semitones (0: none; needs `offset_grid > 0`). Beyond the paper.
+    decoder: how a canvas becomes notes: 'paper' (min-max normalise, threshold at `alpha`)
+      or 'notes' (`postprocess.decode_to_density`: hysteresis with `hold` and `min_note_steps`,
+      each piece's threshold set so it has the model's expected number of active cells).
+      Beyond the paper.
+    hold: the 'notes' decoder holds a note while its value stays above `hold` times the
+      onset threshold.
+    min_note_steps: the 'notes' decoder drops notes shorter than this many steps.
   """
   chunk_steps: int = 104
   num_pitches: int = 128
@@ -105,6 +117,11 @@ class DrawConfig:
   beta_2: float = 0.999
   alpha: float = 0.25
   compute_dtype: str = "float32"
+  offset_grid: int = 0
+  transpose: int = 0
+  decoder: str = "paper"
+  hold: float = 0.5
+  min_note_steps: int = 2
 
   def __post_init__(self):
     for name in ("chunk_steps", "num_pitches", "latent_dim", "num_steps", "enc_units",
@@ -134,6 +151,21 @@ class DrawConfig:
                        f"{self.compute_dtype!r}")
     if self.attention and self.compute_dtype != "float32":
       raise ValueError("compute_dtype='bfloat16' is only implemented without attention")
+    for name in ("offset_grid", "transpose"):
+      value = getattr(self, name)
+      if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    if self.transpose and not self.offset_grid:
+      raise ValueError("transpose needs offset_grid > 0 (it applies to training windows)")
+    if self.decoder not in postprocess.DECODERS:
+      raise ValueError(f"decoder must be one of {postprocess.DECODERS}, got "
+                       f"{self.decoder!r}")
+    if not (isinstance(self.hold, (int, float)) and 0 < self.hold <= 1):
+      raise ValueError(f"hold must be in (0, 1], got {self.hold!r}")
+    if isinstance(self.min_note_steps, bool) or not isinstance(
+        self.min_note_steps, (int, np.integer)) or self.min_note_steps < 1:
+      raise ValueError(f"min_note_steps must be a positive integer, got "
+                       f"{self.min_note_steps!r}")
 
   @property
   def num_cells(self):
@@ -141,8 +173,32 @@ class DrawConfig:
     return self.chunk_steps * self.num_pitches
 
 
+def cpu_has_bf16_matmuls():
+  """Whether this CPU multiplies bfloat16 matrices natively (AMX or AVX-512 BF16).
+
+  Reads the Linux CPU flags (`/proc/cpuinfo`); False where they cannot be read. On such a
+  CPU the bfloat16 path is about 1.5x faster a step with the same loss (BENCHMARKS.md); on
+  others bfloat16 is emulated and slower than float32.
+  """
+  try:
+    with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+      flags = set(f.read().split())
+  except OSError:
+    return False
+  return bool({"amx_bf16", "avx512_bf16"} & flags)
+
+
+# The `writer` recipe (beyond the paper; the README's "The writer" says what each part does
+# and BENCHMARKS.md measures it): the paper's architecture and optimiser, trained on windows
+# starting on every beat and transposed by up to +-5 semitones, its canvases decoded into
+# notes (hysteresis, no one-step blips, each piece as dense as the model expects), and the
+# big matmuls in bfloat16 where the CPU has them.
+WRITER = DrawConfig(offset_grid=8, transpose=5, decoder="notes", hold=0.5, min_note_steps=2,
+                    compute_dtype="bfloat16" if cpu_has_bf16_matmuls() else "float32")
+
 CONFIGS = {
     "baseline": DrawConfig(),
+    "writer": WRITER,
     "baseline_bf16": DrawConfig(compute_dtype="bfloat16"),
     "tiny": DrawConfig(chunk_steps=16, latent_dim=3, num_steps=3, enc_units=8, dec_units=8,
                        batch_size=4),

@@ -159,3 +159,135 @@ def make_dataset(chunks, piece_index, batch_size, order="paper", seed=0, repeat=
   return indices.map(lambda idx: tf.cast(tf.gather(table, idx), tf.float32),
                      num_parallel_calls=tf.data.AUTOTUNE,
                      deterministic=True).prefetch(prefetch)
+
+
+# ---------------------------------------------------------------------------------------------
+# Beyond the paper (the `writer` config): windows at any beat, and transposition.
+
+
+def windows(rolls, chunk_steps, grid, drop_empty=True):
+  """Every training window of `chunk_steps` steps that starts on a multiple of `grid` steps.
+
+  The paper cuts each piece into non-overlapping chunks (starts 0, L, 2L, ...); with 29
+  pieces that is 1,537 chunks of 104 steps, which 20 M weights learn by heart. Windows that
+  start on every beat (`grid = 8`, one beat of 8 steps) give the model 13 times as many
+  distinct chunks while keeping the beat grid where the corpus has it (a chunk still starts
+  on a beat, as the paper's do).
+
+  Args:
+    rolls: a sequence of `[time_i, 128]` bool piano rolls (whole pieces).
+    chunk_steps: window length `L`.
+    grid: steps between window starts within a piece (>= 1).
+    drop_empty: leave out windows with no active cell.
+
+  Returns:
+    `(table, starts, piece_index)`: `[sum time_i, 128]` bool, the rolls end to end;
+    `[m]` int64, each window's first row in `table`; `[m]` int64, its piece. Windows never
+    cross from one piece into the next.
+  """
+  if isinstance(grid, bool) or int(grid) != grid or grid < 1:
+    raise ValueError(f"grid must be a positive integer, got {grid!r}")
+  if int(chunk_steps) != chunk_steps or chunk_steps < 1:
+    raise ValueError(f"chunk_steps must be a positive integer, got {chunk_steps!r}")
+  rolls = [np.asarray(r, bool) for r in rolls]
+  if not rolls:
+    raise ValueError("rolls is empty: there is nothing to train on")
+  table = np.concatenate(rolls)
+  offsets = np.cumsum([0] + [len(r) for r in rolls[:-1]])
+  starts, pieces = [], []
+  for i, (roll, offset) in enumerate(zip(rolls, offsets)):
+    local = np.arange(0, len(roll) - chunk_steps + 1, grid)
+    if drop_empty and len(local):
+      # Active steps in each window, from a cumulative sum over the piece's active rows.
+      active = np.concatenate([[0], np.cumsum(roll.any(axis=1))])
+      local = local[active[local + chunk_steps] > active[local]]
+    starts.append(offset + local)
+    pieces.append(np.full(len(local), i))
+  starts = np.concatenate(starts).astype(np.int64)
+  if len(starts) == 0:
+    raise ValueError(f"no piece holds a window of {chunk_steps} steps with a note")
+  return table, starts, np.concatenate(pieces).astype(np.int64)
+
+
+def transpose_rolls(rolls, shifts):
+  """Rolls transposed by `shifts` semitones (NumPy; the reference for the graph version).
+
+  Args:
+    rolls: `[n, time, 128]` bool.
+    shifts: `[n]` int, semitones up (negative: down). A note moved past pitch 0 or 127 is
+      dropped.
+
+  Returns:
+    `[n, time, 128]` bool, `out[i, :, p] = rolls[i, :, p - shifts[i]]`.
+  """
+  rolls = np.asarray(rolls, bool)
+  out = np.zeros_like(rolls)
+  for i, s in enumerate(np.asarray(shifts, np.int64)):  # one slice per piece
+    if s >= 0:
+      out[i, :, s:] = rolls[i, :, :rolls.shape[2] - s]
+    else:
+      out[i, :, :s] = rolls[i, :, -s:]
+  return out
+
+
+def window_plan(piece_index, batch_size, order="paper", seed=0, transpose=0, num_epochs=1):
+  """The window indices and transpositions of each epoch (`make_window_dataset`'s plan).
+
+  The windows are ordered exactly as `epoch_indices` orders chunks (so 'paper' batches
+  still hold one window of each of `batch_size` pieces); each window also gets a shift
+  drawn uniformly from `-transpose..transpose` semitones by a second generator seeded from
+  `seed`, so the order does not change with `transpose`.
+
+  Yields:
+    `(indices, shifts)` per epoch, int64 arrays of the shape `epoch_indices` yields.
+  """
+  shift_rng = np.random.default_rng([seed, 1])
+  for indices in epoch_indices(piece_index, batch_size, order, seed, num_epochs):
+    yield indices, shift_rng.integers(-transpose, transpose + 1, indices.shape)
+
+
+def make_window_dataset(table, starts, piece_index, chunk_steps, batch_size, order="paper",
+                        seed=0, transpose=0, repeat=True, prefetch=2):
+  """Batches of windows (`windows`), each transposed at random, for training.
+
+  Args:
+    table, starts, piece_index: what `windows` returns.
+    chunk_steps: window length.
+    batch_size: windows per batch.
+    order: 'paper' or 'shuffled' (as `make_dataset`).
+    seed: seed of the order and the transpositions.
+    transpose: largest shift in semitones (0: none). Notes moved out of 0..127 are dropped.
+    repeat: endless stream (training) or one epoch.
+    prefetch: batches to prepare ahead.
+
+  Returns:
+    A `tf.data.Dataset` of `[batch, chunk_steps, 128]` float32 batches.
+  """
+  starts = np.asarray(starts, np.int64)
+  _check(np.zeros((len(starts), 1, 1)), piece_index, batch_size, order)
+  if isinstance(transpose, bool) or int(transpose) != transpose or transpose < 0:
+    raise ValueError(f"transpose must be a non-negative integer, got {transpose!r}")
+  num_epochs = None if repeat else 1
+  shape = [None, batch_size] if order == "paper" else [len(starts)]
+  plan = tf.data.Dataset.from_generator(
+      lambda: window_plan(piece_index, batch_size, order, seed, transpose, num_epochs),
+      output_signature=(tf.TensorSpec(shape, tf.int64), tf.TensorSpec(shape, tf.int64)))
+  pairs = plan.flat_map(lambda i, s: tf.data.Dataset.from_tensor_slices((i, s)))
+  if order == "shuffled":
+    pairs = pairs.batch(batch_size, drop_remainder=repeat)
+  table_t = tf.constant(np.asarray(table, bool))
+  starts_t = tf.constant(starts)
+  num_pitches = table_t.shape[1]
+  steps = tf.range(chunk_steps, dtype=tf.int64)
+
+  def gather(idx, shift):
+    rows = tf.gather(starts_t, idx)[:, None] + steps[None, :]     # [batch, L]
+    x = tf.gather(table_t, rows)                                   # [batch, L, P]
+    if transpose:
+      x = tf.pad(x, [[0, 0], [0, 0], [transpose, transpose]])
+      cols = tf.range(num_pitches, dtype=tf.int64)[None, :] - shift[:, None] + transpose
+      x = tf.gather(x, cols, axis=2, batch_dims=1)                # out[p] = x[p - shift]
+    return tf.cast(x, tf.float32)
+
+  return pairs.map(gather, num_parallel_calls=tf.data.AUTOTUNE,
+                   deterministic=True).prefetch(prefetch)

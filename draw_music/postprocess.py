@@ -43,3 +43,135 @@ def binarize(canvas, alpha):
   if not 0 <= alpha <= 1:
     raise ValueError(f"alpha must be in [0, 1], got {alpha!r}")
   return normalise(canvas) > alpha
+
+
+# ---------------------------------------------------------------------------------------------
+# Beyond the paper: note-level decoding (the `writer` config, DESIGN.md section 8).
+
+DECODERS = ("paper", "notes")
+
+
+def _runs(active):
+  """Run labels of `active` along time.
+
+  Args:
+    active: `[n, time, pitch]` bool.
+
+  Returns:
+    `(run_id, num_runs)`: `[n, time, pitch]` int64, 0 where inactive and `1..num_runs` on
+    the cells of each maximal run of active steps of one (piece, pitch) column.
+  """
+  n, steps, pitches = active.shape
+  cols = np.ascontiguousarray(np.moveaxis(active, 1, 2)).reshape(-1, steps)  # [n*P, T]
+  starts = cols.copy()
+  starts[:, 1:] &= ~cols[:, :-1]
+  run_id = np.cumsum(starts.ravel()) * cols.ravel()
+  num_runs = int(run_id.max(initial=0))
+  return np.moveaxis(run_id.reshape(n, pitches, steps), 1, 2), num_runs
+
+
+def decode_notes(values, on, hold=0.5, min_steps=2):
+  """Notes from a canvas by hysteresis: a note starts above `on` and is held above `hold * on`.
+
+  A cell is on when it belongs to a maximal run (along time, one pitch) of cells above
+  `hold * on` that holds at least one cell above `on`, and that run is at least `min_steps`
+  long. One global threshold cuts a note whose probability dips for a step into fragments
+  one or two steps long (re-struck notes, too short durations); hysteresis holds the note
+  through the dip, and `min_steps` drops blips that are shorter than any note the corpus has
+  in numbers (an eighth of a beat is one step).
+
+  Args:
+    values: `[..., time, pitch]` float canvas (probabilities, or min-max normalised); not
+      modified.
+    on: onset threshold, a scalar or an array broadcastable to `values.shape[:-2]` (one
+      threshold per piece).
+    hold: the note is held while its value stays above `hold * on`, `0 < hold <= 1` (1: no
+      hysteresis).
+    min_steps: runs shorter than this are dropped (1: none dropped).
+
+  Returns:
+    `[..., time, pitch]` bool.
+  """
+  values = np.asarray(values, np.float64)
+  if values.ndim < 2:
+    raise ValueError(f"values must be [..., time, pitch], got shape {values.shape}")
+  if not 0 < hold <= 1:
+    raise ValueError(f"hold must be in (0, 1], got {hold!r}")
+  if isinstance(min_steps, bool) or int(min_steps) != min_steps or min_steps < 1:
+    raise ValueError(f"min_steps must be a positive integer, got {min_steps!r}")
+  lead = values.shape[:-2]
+  flat = values.reshape((-1,) + values.shape[-2:])
+  on = np.broadcast_to(np.asarray(on, np.float64), lead).reshape(-1, 1, 1)
+  run_id, num_runs = _runs(flat > hold * on)
+  seeded = np.bincount(run_id.ravel(), weights=(flat > on).ravel(), minlength=num_runs + 1)
+  lengths = np.bincount(run_id.ravel(), minlength=num_runs + 1)
+  keep = (seeded > 0) & (lengths >= min_steps)
+  keep[0] = False
+  return keep[run_id].reshape(values.shape)
+
+
+def decode_to_density(values, targets, hold=0.5, min_steps=2, iterations=30):
+  """`decode_notes` with each piece's threshold set to give `targets[i]` active cells.
+
+  The number of active cells `decode_notes` gives falls as `on` rises, so the threshold of
+  each piece is found by bisection on `[0, max value]` (all pieces at once). The result has
+  the active-cell count nearest to the target that a threshold can give (cells tie, and a
+  held run comes or goes whole, so it may differ from the target by a few cells).
+
+  Args:
+    values: `[n, time, pitch]` float canvases; not modified.
+    targets: `[n]` wanted active cells per piece (e.g. `round(values.sum((1, 2)))`, the
+      model's own expected count under its Bernoulli output).
+    hold, min_steps: as in `decode_notes`.
+    iterations: bisection steps (30 resolve the threshold to 1e-9 of the range).
+
+  Returns:
+    `(rolls, thresholds)`: `[n, time, pitch]` bool and `[n]` float64.
+  """
+  values = np.asarray(values, np.float64)
+  if values.ndim != 3:
+    raise ValueError(f"values must be [n, time, pitch], got shape {values.shape}")
+  targets = np.broadcast_to(np.asarray(targets, np.float64), values.shape[:1])
+  if np.any(targets < 0) or not np.all(np.isfinite(targets)):
+    raise ValueError("targets must be finite and non-negative")
+  low = np.zeros(len(values))                      # count(low) >= target (or low = 0)
+  high = values.max(axis=(1, 2)) + 1e-12           # count(high) == 0 <= target
+  for _ in range(iterations):
+    mid = (low + high) / 2
+    counts = decode_notes(values, mid, hold, min_steps).sum(axis=(1, 2))
+    too_many = counts > targets
+    low = np.where(too_many, mid, low)
+    high = np.where(too_many, high, mid)
+  # Of the two ends, the count nearer the target (`high` never gives more than it).
+  count_low = decode_notes(values, low, hold, min_steps).sum(axis=(1, 2))
+  count_high = decode_notes(values, high, hold, min_steps).sum(axis=(1, 2))
+  use_low = (np.abs(count_low - targets) < np.abs(count_high - targets)) & (low > 0)
+  thresholds = np.where(use_low, low, high)
+  return decode_notes(values, thresholds, hold, min_steps), thresholds
+
+
+def expected_cells(canvases):
+  """`[n]` the expected number of active cells of each `[time, pitch]` Bernoulli canvas."""
+  return np.asarray(canvases, np.float64).sum(axis=(-2, -1))
+
+
+def to_rolls(canvases, decoder="paper", alpha=0.25, hold=0.5, min_note_steps=2):
+  """Pieces from final canvases, by the paper's post-processing or the note decoder.
+
+  Args:
+    canvases: `[n, time, pitch]` float canvases (`sigmoid(c[num_steps])`).
+    decoder: 'paper' (`binarize` at `alpha`) or 'notes' (`decode_to_density` with each
+      piece's target the model's expected number of active cells, `expected_cells`).
+    alpha: the paper's threshold (only 'paper').
+    hold, min_note_steps: the note decoder's (only 'notes').
+
+  Returns:
+    `[n, time, pitch]` bool.
+  """
+  if decoder == "paper":
+    return binarize(canvases, alpha)
+  if decoder == "notes":
+    values = np.asarray(canvases, np.float64)
+    return decode_to_density(values, np.round(expected_cells(values)), hold,
+                             min_note_steps)[0]
+  raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")

@@ -108,6 +108,8 @@ def _check_resume(out_dir, record):
   if not path.exists():
     return
   stored = json.loads(path.read_text())
+  # A run written before a DrawConfig field existed used that field's default.
+  stored["model"] = {**dataclasses.asdict(model_lib.DrawConfig()), **stored["model"]}
   strip = lambda r: {**r, "train": {k: v for k, v in r["train"].items()
                                     if k not in _RESUMABLE_CHANGES}}
   if strip(stored) != strip(json.loads(json.dumps(record))):
@@ -165,8 +167,12 @@ def _step_function(model, optimizer, jit_compile):
   return tf.function(step, jit_compile=jit_compile, reduce_retracing=True)
 
 
-def train(model_config, chunks, piece_index, out_dir, train_config):
+def train(model_config, chunks, piece_index, out_dir, train_config, rolls=None):
   """Trains (or resumes training) a DRAW model on corpus chunks.
+
+  With `model_config.offset_grid > 0` (the `writer` config) the batches are windows of the
+  whole pieces `rolls` instead of `chunks` (`pipeline.make_window_dataset`, transposed by up
+  to `model_config.transpose` semitones); `chunks` then only sets the epoch length.
 
   Args:
     model_config: a `model.DrawConfig`; `chunk_steps` must match the chunks.
@@ -174,6 +180,8 @@ def train(model_config, chunks, piece_index, out_dir, train_config):
     piece_index: `[n]` int, the piece each chunk comes from (for the paper's batch order).
     out_dir: training folder (created; resumed when it holds a checkpoint).
     train_config: a `TrainConfig`.
+    rolls: the corpus's whole `[time_i, 128]` pieces (`Corpus.rolls`); needed, and only
+      used, when `model_config.offset_grid > 0`.
 
   Returns:
     dict: `step`, `epoch`, `elapsed_s` (over every run of this folder), `resumed_from`
@@ -191,6 +199,9 @@ def train(model_config, chunks, piece_index, out_dir, train_config):
                      f"{model_config.num_pitches}], got {chunks.shape}")
   if len(chunks) == 0:
     raise ValueError("no chunk to train on")
+  if model_config.offset_grid and rolls is None:
+    raise ValueError("this config trains on windows of whole pieces (offset_grid "
+                     f"{model_config.offset_grid}): pass the corpus's rolls")
   out_dir = pathlib.Path(out_dir)
   record = _config_record(model_config, train_config, len(chunks))
   _check_resume(out_dir, record)
@@ -237,8 +248,15 @@ def train(model_config, chunks, piece_index, out_dir, train_config):
 
   # The same seed gives the same endless stream of batches; a resumed run skips the ones
   # already trained on.
-  dataset = pipeline.make_dataset(chunks, piece_index, batch_size, train_config.order,
-                                  seed, repeat=True).skip(step)
+  if model_config.offset_grid:
+    table, starts, window_piece = pipeline.windows(rolls, model_config.chunk_steps,
+                                                   model_config.offset_grid)
+    dataset = pipeline.make_window_dataset(
+        table, starts, window_piece, model_config.chunk_steps, batch_size,
+        train_config.order, seed, model_config.transpose, repeat=True).skip(step)
+  else:
+    dataset = pipeline.make_dataset(chunks, piece_index, batch_size, train_config.order,
+                                    seed, repeat=True).skip(step)
   progbar = None
   stopped_by = "max_steps" if limits[0] <= limits[1] else "epochs"
   for x in dataset:

@@ -22,6 +22,7 @@ from absl import logging
 
 from draw_music import corpus as corpus_lib
 from draw_music import model as model_lib
+from draw_music import postprocess
 from draw_music import report as report_lib
 from draw_music import results
 from draw_music import train as train_lib
@@ -44,6 +45,20 @@ _BETA_1 = flags.DEFINE_float("beta_1", None, "Adam beta_1")
 _BETA_2 = flags.DEFINE_float("beta_2", None, "Adam beta_2")
 _COMPUTE_DTYPE = flags.DEFINE_enum("compute_dtype", None, list(model_lib.COMPUTE_DTYPES),
                                    "operand type of the big matmuls")
+_OFFSET_GRID = flags.DEFINE_integer(
+    "offset_grid", None, "beyond the paper: train on windows starting on every multiple of "
+    "this many steps (8 = every beat; the chunk length gives the paper's chunks)",
+    lower_bound=0)
+_TRANSPOSE = flags.DEFINE_integer("transpose", None, "beyond the paper: transpose each "
+                                  "training window by up to this many semitones",
+                                  lower_bound=0)
+_DECODER = flags.DEFINE_enum("decoder", None, list(postprocess.DECODERS),
+                             "how a canvas becomes notes: the paper's threshold, or the "
+                             "note decoder (hysteresis, density of the model's expectation)")
+_HOLD = flags.DEFINE_float("hold", None, "note decoder: hold a note above hold x its onset "
+                           "threshold", lower_bound=0.0, upper_bound=1.0)
+_MIN_NOTE_STEPS = flags.DEFINE_integer("min_note_steps", None, "note decoder: drop notes "
+                                       "shorter than this many steps", lower_bound=1)
 _ORDER = flags.DEFINE_enum("order", "paper", list(train_lib.ORDERS),
                            "batch order: one chunk per piece, or shuffled chunks")
 _MINUTES = flags.DEFINE_float("minutes", None, "training time budget in minutes")
@@ -68,7 +83,9 @@ def model_config_from_flags():
                "dec_units": _UNITS.value, "batch_size": _BATCH_SIZE.value,
                "learning_rate": _LEARNING_RATE.value, "beta_1": _BETA_1.value,
                "beta_2": _BETA_2.value, "compute_dtype": _COMPUTE_DTYPE.value,
-               "alpha": _ALPHA.value}
+               "alpha": _ALPHA.value, "offset_grid": _OFFSET_GRID.value,
+               "transpose": _TRANSPOSE.value, "decoder": _DECODER.value,
+               "hold": _HOLD.value, "min_note_steps": _MIN_NOTE_STEPS.value}
   return dataclasses.replace(model_lib.get_config(_CONFIG.value),
                              **{k: v for k, v in overrides.items() if v is not None})
 
@@ -99,7 +116,8 @@ def main(argv):
 
   common.stage(f"training into {_OUT_DIR.value}")
   try:
-    summary = train_lib.train(model_config, chunks, piece_index, _OUT_DIR.value, train_config)
+    summary = train_lib.train(model_config, chunks, piece_index, _OUT_DIR.value, train_config,
+                              rolls=corpus.rolls)
   except (train_lib.TrainingDiverged, train_lib.ConfigMismatch) as e:
     print(f"error: {e}", file=sys.stderr)
     return 1

@@ -1,0 +1,198 @@
+"""The `writer` recipe's parts: note decoding, density matching, windows, transposition, config."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from draw_music import model as model_lib
+from draw_music import pipeline
+from draw_music import postprocess
+from draw_music import train
+from tests import helpers
+
+
+# ------------------------------------------------------------------------------ decoding
+
+
+def test_decode_notes_by_hand():
+  # One piece, 8 steps, 3 pitches (pitch axis last), lopsided on purpose.
+  values = np.zeros((1, 8, 3))
+  values[0, :, 0] = [0.8, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.6]  # two one-step seeds
+  values[0, :, 1] = [0.1, 0.6, 0.3, 0.35, 0.9, 0.1, 0.7, 0.2]  # a held note, a short one
+  values[0, :, 2] = [0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4]  # held level, never a seed
+  before = values.copy()
+  # on 0.5, held above 0.25: pitch 1 runs 1..4 (seeded by 0.6 and 0.9) and 6 (0.7).
+  got = postprocess.decode_notes(values, on=0.5, hold=0.5, min_steps=1)[0]
+  want = np.zeros((8, 3), bool)
+  want[[0, 7], 0] = True
+  want[1:5, 1] = True
+  want[6, 1] = True
+  np.testing.assert_array_equal(got, want)
+  # min_steps 2 drops the one-step notes, keeps the four-step one.
+  got = postprocess.decode_notes(values, on=0.5, hold=0.5, min_steps=2)[0]
+  want = np.zeros((8, 3), bool)
+  want[1:5, 1] = True
+  np.testing.assert_array_equal(got, want)
+  # hold 1 is a plain threshold: 0.3 and 0.35 fall below 0.5, the note breaks.
+  got = postprocess.decode_notes(values, on=0.5, hold=1.0, min_steps=1)[0]
+  np.testing.assert_array_equal(np.flatnonzero(got[:, 1]), [1, 4, 6])
+  np.testing.assert_array_equal(values, before)
+
+
+def test_decode_notes_per_piece_thresholds_and_bad_arguments():
+  values = np.stack([np.full((4, 2), 0.3), np.full((4, 2), 0.3)])
+  got = postprocess.decode_notes(values, on=np.array([0.2, 0.4]), hold=0.5, min_steps=1)
+  assert got[0].all() and not got[1].any()
+  with pytest.raises(ValueError, match="hold"):
+    postprocess.decode_notes(values, 0.5, hold=0.0)
+  with pytest.raises(ValueError, match="min_steps"):
+    postprocess.decode_notes(values, 0.5, min_steps=0)
+
+
+def test_density_matching_gives_the_requested_cells_with_a_plain_threshold():
+  rng = np.random.default_rng(1)
+  values = rng.random((5, 16, 12))  # distinct values: every count is reachable
+  targets = np.array([0, 1, 37, 100, 192])
+  rolls, thresholds = postprocess.decode_to_density(values, targets, hold=1.0, min_steps=1)
+  np.testing.assert_array_equal(rolls.sum(axis=(1, 2)), targets)
+  # The k largest cells, as numpy's sort finds them.
+  for roll, v, k in zip(rolls, values, targets):
+    top = np.sort(v.ravel())[::-1][:k]
+    assert set(v[roll].tolist()) == set(top.tolist())
+
+
+def test_density_matching_with_hysteresis_is_as_close_as_any_threshold():
+  rng = np.random.default_rng(2)
+  values = rng.random((4, 24, 10)) ** 3
+  targets = np.array([5, 30, 60, 90])
+  rolls, _ = postprocess.decode_to_density(values, targets, hold=0.6, min_steps=2)
+  for roll, v, k in zip(rolls, values, targets):
+    # Brute force: the count of every threshold between consecutive cell values.
+    levels = np.unique(np.concatenate([[0.0], v.ravel(), v.ravel() / 0.6]))
+    counts = np.array([postprocess.decode_notes(v[None], t, 0.6, 2).sum() for t in levels])
+    assert abs(int(roll.sum()) - k) == np.abs(counts - k).min()
+
+
+def test_to_rolls_paper_is_binarize_and_notes_uses_the_expected_cells():
+  rng = np.random.default_rng(3)
+  canvases = rng.random((3, 16, 20)) ** 4
+  np.testing.assert_array_equal(postprocess.to_rolls(canvases, "paper", alpha=0.3),
+                                postprocess.binarize(canvases, 0.3))
+  rolls = postprocess.to_rolls(canvases, "notes", hold=1.0, min_note_steps=1)
+  np.testing.assert_array_equal(rolls.sum(axis=(1, 2)), np.round(canvases.sum(axis=(1, 2))))
+  with pytest.raises(ValueError, match="decoder"):
+    postprocess.to_rolls(canvases, "beam")
+
+
+# ------------------------------------------------------------------------------- windows
+
+
+def test_windows_start_on_the_grid_inside_each_piece_and_skip_silence():
+  a = np.zeros((40, 128), bool)
+  a[0:3, 60] = True           # notes only in the first 3 steps and at step 35
+  a[35, 72] = True
+  b = np.zeros((20, 128), bool)
+  b[10, 40] = True
+  table, starts, piece = pipeline.windows([a, b], chunk_steps=16, grid=8)
+  # Piece a: starts 0, 8, 16, 24 (24 + 16 = 40); 8 (steps 8..23) and 16 (16..31) are
+  # silent. Piece b (rows 40..59): start 0 only (20 - 16 = 4 < 8), holding step 10.
+  np.testing.assert_array_equal(starts, [0, 24, 40])
+  np.testing.assert_array_equal(piece, [0, 0, 1])
+  np.testing.assert_array_equal(table, np.concatenate([a, b]))
+  # The paper's chunks are the windows on a grid of one chunk length.
+  _, starts, _ = pipeline.windows([a, b], chunk_steps=16, grid=16, drop_empty=False)
+  np.testing.assert_array_equal(starts, [0, 16, 40])
+
+
+def test_transposed_window_is_the_window_shifted():
+  rng = np.random.default_rng(4)
+  rolls = [helpers.random_roll(rng, 16 * k, 0.5) for k in (3, 4, 5)]
+  table, starts, piece = pipeline.windows(rolls, 16, 4)
+  ds = pipeline.make_window_dataset(table, starts, piece, 16, 3, "paper", seed=5,
+                                    transpose=4)
+  plan = pipeline.window_plan(piece, 3, "paper", seed=5, transpose=4, num_epochs=1)
+  indices, shifts = next(plan)
+  batches = list(ds.take(2).as_numpy_iterator())
+  assert np.abs(shifts).max() <= 4 and len(np.unique(shifts)) > 1
+  for batch, idx, shift in zip(batches, indices, shifts):
+    for x, i, s in zip(batch, idx, shift):
+      original = table[starts[i]:starts[i] + 16]
+      t, p = np.nonzero(original)
+      keep = (p + s >= 0) & (p + s < 128)
+      want = np.zeros((16, 128), bool)
+      want[t[keep], p[keep] + s] = True
+      np.testing.assert_array_equal(x.astype(bool), want)
+  # Each paper batch holds windows of distinct pieces.
+  assert all(len(set(piece[row])) == 3 for row in indices)
+
+
+def test_no_transposition_gives_the_plain_windows():
+  rng = np.random.default_rng(5)
+  rolls = [helpers.random_roll(rng, 40, 0.5), helpers.random_roll(rng, 56, 0.5)]
+  table, starts, piece = pipeline.windows(rolls, 16, 8)
+  ds = pipeline.make_window_dataset(table, starts, piece, 16, 2, "shuffled", seed=0)
+  indices = next(pipeline.window_plan(piece, 2, "shuffled", seed=0))[0]
+  x = next(iter(ds)).numpy()
+  for row, i in zip(x, indices[:2]):
+    np.testing.assert_array_equal(row.astype(bool), table[starts[i]:starts[i] + 16])
+
+
+# -------------------------------------------------------------------------------- config
+
+
+def test_writer_config_is_the_paper_architecture_plus_its_levers():
+  paper, writer = model_lib.get_config("baseline"), model_lib.get_config("writer")
+  same = ("chunk_steps", "latent_dim", "num_steps", "enc_units", "dec_units", "batch_size",
+          "learning_rate", "beta_1", "beta_2", "attention")
+  assert all(getattr(paper, f) == getattr(writer, f) for f in same)
+  assert (writer.offset_grid, writer.transpose, writer.decoder) == (8, 5, "notes")
+  assert (paper.offset_grid, paper.transpose, paper.decoder) == (0, 0, "paper")
+  with pytest.raises(ValueError, match="offset_grid"):
+    dataclasses.replace(paper, transpose=3)
+  with pytest.raises(ValueError, match="decoder"):
+    dataclasses.replace(paper, decoder="sample")
+
+
+TINY_WRITER = dataclasses.replace(model_lib.get_config("tiny"), offset_grid=4, transpose=2,
+                                  decoder="notes", hold=0.6, min_note_steps=2)
+
+
+@pytest.fixture(scope="module")
+def corpus():
+  rng = np.random.default_rng(6)
+  rolls = [helpers.random_roll(rng, 16 * k, 0.4) for k in (3, 5, 2, 6)]
+  chunks = np.concatenate([r.reshape(-1, 16, 128) for r in rolls])
+  piece_index = np.concatenate([np.full(len(r) // 16, i) for i, r in enumerate(rolls)])
+  return rolls, chunks, piece_index
+
+
+def test_writer_config_round_trips_through_a_checkpoint_and_resumes(tmp_path, corpus):
+  rolls, chunks, piece_index = corpus
+  cfg = train.TrainConfig(max_steps=3, checkpoint_every=2, verbose=False, seed=1)
+  train.train(TINY_WRITER, chunks, piece_index, tmp_path, cfg, rolls=rolls)
+  stored, _ = train.load_run_config(tmp_path)
+  assert stored == TINY_WRITER
+  more = train.train(TINY_WRITER, chunks, piece_index, tmp_path,
+                     dataclasses.replace(cfg, max_steps=5), rolls=rolls)
+  assert more["resumed_from"] == 3 and more["step"] == 5
+  model, _ = train.load_trained(tmp_path)
+  assert model.config == TINY_WRITER
+  with pytest.raises(ValueError, match="rolls"):
+    train.train(TINY_WRITER, chunks, piece_index, tmp_path / "x", cfg)
+
+
+def test_a_run_written_before_the_writer_fields_still_resumes(tmp_path, corpus):
+  _, chunks, piece_index = corpus
+  tiny = model_lib.get_config("tiny")
+  cfg = train.TrainConfig(max_steps=2, checkpoint_every=2, verbose=False)
+  train.train(tiny, chunks, piece_index, tmp_path, cfg)
+  path = tmp_path / "config.json"
+  record = json.loads(path.read_text())
+  for name in ("offset_grid", "transpose", "decoder", "hold", "min_note_steps"):
+    del record["model"][name]
+  path.write_text(json.dumps(record))
+  out = train.train(tiny, chunks, piece_index, tmp_path,
+                    dataclasses.replace(cfg, max_steps=4))
+  assert out["resumed_from"] == 2 and out["step"] == 4
