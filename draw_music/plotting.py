@@ -95,6 +95,50 @@ def plot_piano_roll(roll, path=None, title=None, steps_per_beat=8):
   return _save(fig, path)
 
 
+def plot_roll_grid(groups, path=None, title=None, columns=4, low=21, high=108,
+                   steps_per_beat=8):
+  """Side-by-side grids of piano rolls, one grid per group, to judge by eye.
+
+  Every panel shows the same pitch range (`low..high`, the piano's by default), so that
+  register and density compare across panels and groups; nothing is scaled per panel.
+
+  Args:
+    groups: dict `{name: [n, time, 128] rolls}`, e.g. 16 generated pieces and 16 corpus
+      chunks; each group is drawn as a grid of `columns` panels per row, the groups side by
+      side.
+    path: PNG to write (optional).
+    title: figure title.
+    columns: panels per row within a group.
+    low, high: pitch range shown.
+    steps_per_beat: beat lines every this many steps.
+  """
+  names = list(groups)
+  rows = max(int(np.ceil(len(groups[n]) / columns)) for n in names)
+  fig, axes = plt.subplots(rows, columns * len(names),
+                           figsize=(2.0 * columns * len(names), 1.5 * rows + 0.6),
+                           squeeze=False)
+  for g, name in enumerate(names):
+    rolls = np.asarray(groups[name], np.float32)
+    for i in range(rows * columns):
+      ax = axes[i // columns, g * columns + i % columns]
+      ax.set_xticks([])
+      ax.set_yticks([])
+      if i >= len(rolls):
+        ax.axis("off")
+        continue
+      roll = rolls[i]
+      ax.imshow(roll[:, low:high + 1].T, origin="lower", aspect="auto", cmap="Greys",
+                vmin=0, vmax=1, interpolation="nearest")
+      for beat in range(0, roll.shape[0] + 1, steps_per_beat * 4):
+        ax.axvline(beat - 0.5, color="tab:blue", lw=0.3, alpha=0.5)
+      if i == 0:
+        ax.set_title(name, loc="left", fontsize=9)
+  if title:
+    fig.suptitle(title, fontsize=10)
+  fig.tight_layout()
+  return _save(fig, path)
+
+
 VERDICT_STYLES = {"same": ("o", "tab:green"), "different": ("X", "tab:red")}
 
 

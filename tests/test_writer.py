@@ -162,7 +162,7 @@ TINY_WRITER = dataclasses.replace(model_lib.get_config("tiny"), offset_grid=4, t
 @pytest.fixture(scope="module")
 def corpus():
   rng = np.random.default_rng(6)
-  rolls = [helpers.random_roll(rng, 16 * k, 0.4) for k in (3, 5, 2, 6)]
+  rolls = [helpers.random_roll(rng, 16 * k, 0.4) for k in (3, 5, 2, 6, 4, 3)]
   chunks = np.concatenate([r.reshape(-1, 16, 128) for r in rolls])
   piece_index = np.concatenate([np.full(len(r) // 16, i) for i, r in enumerate(rolls)])
   return rolls, chunks, piece_index
@@ -196,3 +196,33 @@ def test_a_run_written_before_the_writer_fields_still_resumes(tmp_path, corpus):
   out = train.train(tiny, chunks, piece_index, tmp_path,
                     dataclasses.replace(cfg, max_steps=4))
   assert out["resumed_from"] == 2 and out["step"] == 4
+
+
+@pytest.fixture(scope="module")
+def trained_writer(tmp_path_factory, corpus):
+  rolls, chunks, piece_index = corpus
+  out_dir = tmp_path_factory.mktemp("writer")
+  train.train(TINY_WRITER, chunks, piece_index, out_dir,
+              train.TrainConfig(max_steps=3, verbose=False), rolls=rolls)
+  return out_dir
+
+
+def test_generated_pieces_use_the_configs_decoder(trained_writer):
+  from draw_music import generate  # pylint: disable=g-import-not-at-top
+  model, _ = train.load_trained(trained_writer)
+  canvases, rolls = generate.generate_rolls(model, 6, alpha=0.25, seed=7)
+  want = postprocess.decode_to_density(canvases[:, -1].astype(np.float64),
+                                       np.round(canvases[:, -1].astype(np.float64)
+                                                .sum(axis=(1, 2))), 0.6, 2)[0]
+  np.testing.assert_array_equal(rolls, want)
+  assert not np.array_equal(rolls, postprocess.binarize(canvases[:, -1], 0.25))
+
+
+def test_model_report_draws_generated_beside_corpus(trained_writer, corpus, tmp_path):
+  from draw_music import report  # pylint: disable=g-import-not-at-top
+  _, chunks, piece_index = corpus
+  model, _ = train.load_trained(trained_writer)
+  out = report.model_report(model, chunks, piece_index, tmp_path, n=20, seed=1,
+                            num_permutations=20)
+  assert (tmp_path / "generated_vs_corpus.png").stat().st_size > 10_000
+  assert out["num_pieces"] == 20

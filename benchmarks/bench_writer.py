@@ -1,0 +1,238 @@
+r"""The writer against the paper's baseline: quality after the same minutes of training.
+
+    python -m benchmarks.bench_writer [--corpus ../shared/data/beethoven_piano] \
+        [--variants baseline,writer] [--marks 5,10,30] [--seeds 0,1,2] \
+        [--num_pieces 500] [--out_dir out/bench_writer] [--out BENCHMARKS.md]
+    python -m benchmarks.bench_writer --ablation --marks 10     # each lever alone
+
+Each variant is a named config (`model.CONFIGS`) with optional overrides: `VARIANTS` below
+names the ones this script knows (the ablation's levers, each alone on top of the
+baseline). For every mark (minutes of training time, the clock stopped while scoring), seed
+and variant, the model trains on (resuming its folder under --out_dir; variants that differ
+only in how a canvas becomes notes share one training folder), then `--num_pieces` pieces
+come straight from the sampler (seed = the training seed) through the variant's own decoder,
+with no selection, and are scored against the corpus:
+- the paper's per-piece distance: reference = every corpus chunk; the paper's Welch t-test
+  of the generated distances against the corpus chunks' own;
+- the set-level judgement (`evaluate.set_level_report`, reference = every corpus chunk,
+  calibrated once on piece-level halves): Fréchet distance and its bound, diversity ratio
+  and its range, verdict, the five largest KS statistics; for each feature set given to
+  --feature_sets (the first is the paper's 17).
+Every record is appended to `bench_writer.json` under --out_dir as soon as it is measured
+(rerunning skips the records already there), and the section of --out is rewritten after
+each one, so a run killed mid-way keeps what it measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import pathlib
+import sys
+import time
+
+import numpy as np
+
+from benchmarks import common
+from draw_music import corpus as corpus_lib
+from draw_music import evaluate
+from draw_music import features
+from draw_music import generate
+from draw_music import measure
+from draw_music import model as model_lib
+from draw_music import report
+from draw_music import results
+from draw_music import set_measures
+from draw_music import train
+
+SECTIONS = {False: "## The writer against the baseline: quality after the same minutes",
+            True: "## Ablation: each lever of the writer alone on top of the baseline"}
+
+# name: (config name, overrides). The ablation runs them all.
+VARIANTS = {
+    "baseline": ("baseline", {}),
+    "+bfloat16": ("baseline", {"compute_dtype": "bfloat16"}),
+    "+note decoder": ("baseline", {"decoder": "notes"}),
+    "+beat windows": ("baseline", {"offset_grid": 8}),
+    "+transposition": ("baseline", {"offset_grid": 104, "transpose": 5}),
+    "writer": ("writer", {}),
+}
+ABLATION = tuple(VARIANTS)
+# DrawConfig fields that change how pieces are decoded, not how the model trains.
+_DECODING_FIELDS = ("alpha", "decoder", "hold", "min_note_steps")
+
+
+def variant_config(name):
+  if name not in VARIANTS:
+    raise ValueError(f"unknown variant {name!r}; expected one of {sorted(VARIANTS)}")
+  base, overrides = VARIANTS[name]
+  return dataclasses.replace(model_lib.get_config(base), **overrides)
+
+
+def training_key(config):
+  """A folder name that is the same for configs that train identically."""
+  fields = {k: v for k, v in dataclasses.asdict(config).items() if k not in _DECODING_FIELDS}
+  default = dataclasses.asdict(model_lib.DrawConfig())
+  changed = [f"{k}={v}" for k, v in sorted(fields.items()) if default[k] != v]
+  return "train_" + ("_".join(changed) or "paper")
+
+
+def top_ks(set_level, k=5):
+  ks = sorted(set_level["ks"], key=lambda r: -r["statistic"])[:k]
+  return [{"feature": r["feature"], "statistic": float(r["statistic"])} for r in ks]
+
+
+def score(model, config, num_pieces, seed, judge):
+  """Pieces straight from the sampler, scored; `judge` holds the corpus's references."""
+  start = time.perf_counter()
+  _, rolls = generate.generate_rolls(model, num_pieces, config.alpha, seed)
+  record = {"silent_pieces": int((rolls.reshape(len(rolls), -1).sum(1) == 0).sum()),
+            "active_cells_mean": float(rolls.sum(axis=(1, 2)).mean())}
+  for feature_set, ref in judge.items():
+    sigs = features.signatures(rolls, feature_set)
+    out = {}
+    if feature_set == features.DEFAULT_FEATURE_SET:
+      d = ref["reference"].distance(sigs)
+      out["distance"] = evaluate.summarize(d)
+      out["t_test"] = report.welch_t_test(d, ref["corpus_distances"])
+    s = evaluate.set_level_report(ref["sigs"], ref["piece_index"], sigs, ref["names"],
+                                  seed=seed, calibration=ref["calibration"])
+    out["set_level"] = {k: s[k] for k in ("frechet", "p_value", "diversity_ratio", "verdict",
+                                          "reason")}
+    out["set_level"]["thresholds"] = s["thresholds"]
+    out["set_level"]["top_ks"] = top_ks(s)
+    record[feature_set] = out
+  record["scoring_seconds"] = time.perf_counter() - start
+  return record
+
+
+def build_judge(chunks, piece_index, feature_sets, seed):
+  judge = {}
+  for feature_set in feature_sets:
+    names = features.feature_names(feature_set)
+    sigs = features.signatures(chunks, feature_set)
+    reference = measure.Reference.from_signatures(sigs, names)
+    judge[feature_set] = {
+        "names": names, "sigs": sigs, "piece_index": piece_index, "reference": reference,
+        "corpus_distances": reference.distance(sigs),
+        "calibration": set_measures.calibrate(sigs, piece_index, 10, seed, 200)}
+  return judge
+
+
+def main(argv=None):
+  parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_writer")
+  parser.add_argument("--corpus", default="../shared/data/beethoven_piano")
+  parser.add_argument("--variants", default="baseline,writer",
+                      help=f"comma list of {sorted(VARIANTS)}")
+  parser.add_argument("--ablation", action="store_true",
+                      help="every lever alone: --variants " + ",".join(ABLATION))
+  parser.add_argument("--marks", default="5,10,30", help="minutes of training, comma list")
+  parser.add_argument("--seeds", default="0,1,2", help="training seeds, comma list")
+  parser.add_argument("--num_pieces", type=int, default=500)
+  parser.add_argument("--feature_sets", default=features.DEFAULT_FEATURE_SET,
+                      help="feature sets of the set-level judgement, comma list")
+  parser.add_argument("--out_dir", default="out/bench_writer")
+  parser.add_argument("--out", default="BENCHMARKS.md")
+  args = parser.parse_args(argv)
+  variants = ABLATION if args.ablation else tuple(args.variants.split(","))
+  marks = sorted(float(m) for m in args.marks.split(","))
+  seeds = [int(s) for s in args.seeds.split(",")]
+  feature_sets = args.feature_sets.split(",")
+  configs = {v: variant_config(v) for v in variants}  # unknown names fail here
+  for feature_set in feature_sets:
+    features.feature_names(feature_set)
+
+  out_dir = pathlib.Path(args.out_dir)
+  out_dir.mkdir(parents=True, exist_ok=True)
+  json_path = out_dir / "bench_writer.json"
+  state = json.loads(json_path.read_text()) if json_path.exists() else {"records": []}
+  state["run"] = results.run_info({"corpus": args.corpus, "marks": marks, "seeds": seeds,
+                                   "num_pieces": args.num_pieces,
+                                   "feature_sets": feature_sets,
+                                   "variants": {v: dataclasses.asdict(c)
+                                                for v, c in configs.items()}}, seeds[0])
+  done = {(r["variant"], r["seed"], r["minutes"]) for r in state["records"]}
+
+  corpus = corpus_lib.load_corpus(args.corpus)
+  chunks, piece_index = corpus_lib.corpus_chunks(corpus.rolls, 104)
+  print(f"{len(corpus)} pieces, {len(chunks)} chunks; calibrating the judgement", flush=True)
+  judge = build_judge(chunks, piece_index, feature_sets, seeds[0])
+
+  for minutes in marks:
+    for seed in seeds:
+      for variant, config in configs.items():
+        if (variant, seed, minutes) in done:
+          continue
+        folder = out_dir / f"{training_key(config)}_seed{seed}"
+        print(f"[{variant}, seed {seed}] training to {minutes:g} min in {folder}", flush=True)
+        summary = train.train(config, chunks, piece_index, folder,
+                              train.TrainConfig(time_budget_s=60 * minutes,
+                                                checkpoint_every=200, seed=seed,
+                                                verbose=False),
+                              rolls=corpus.rolls)
+        model, step = train.load_trained(folder)
+        model = _with_config(model, config)
+        record = {"variant": variant, "seed": seed, "minutes": minutes, "step": step,
+                  "trained_seconds": summary["elapsed_s"],
+                  "load_average": common.load_average(),
+                  **score(model, config, args.num_pieces, seed, judge)}
+        state["records"].append(record)
+        results.write_json(json_path, state)
+        write_section(args, state, feature_sets)
+        print(format_record(record, feature_sets), flush=True)
+  return 0
+
+
+def _with_config(model, config):
+  """The trained model with the variant's decoding fields (a shared training folder)."""
+  model.config = dataclasses.replace(model.config, **{f: getattr(config, f)
+                                                      for f in _DECODING_FIELDS})
+  return model
+
+
+def format_record(r, feature_sets):
+  p = r[feature_sets[0]]
+  s = p["set_level"]
+  return (f"  step {r['step']}: distance {p['distance']['mean']:.2f} +- "
+          f"{p['distance']['std']:.2f}, Welch p = {p['t_test']['p_value']:.3g}; Frechet "
+          f"{s['frechet']:.2f} (bound {s['thresholds']['frechet_bound']:.2f}), diversity "
+          f"{s['diversity_ratio']:.2f}: {s['verdict']}")
+
+
+def _row(r, feature_set, first):
+  p = r[feature_set]
+  s = p["set_level"]
+  t = s["thresholds"]
+  ks = ", ".join(f"{k['feature']} {k['statistic']:.2f}" for k in s["top_ks"])
+  welch = (f"t = {p['t_test']['t']:.2f}, p = {p['t_test']['p_value']:.3g}" if first else "")
+  return (f"| {r['variant']} | {r['seed']} | {r['minutes']:g} | {r['step']} | "
+          f"{1000 * r['trained_seconds'] / max(r['step'], 1):.0f} | {welch} | "
+          f"{s['frechet']:.2f} | {t['frechet_bound']:.2f} | {s['diversity_ratio']:.2f} "
+          f"({t['diversity_low']:.2f}-{t['diversity_high']:.2f}) | {s['verdict']} | {ks} |")
+
+
+def write_section(args, state, feature_sets):
+  records = sorted(state["records"], key=lambda r: (r["minutes"], r["variant"], r["seed"]))
+  cmd = "python -m benchmarks.bench_writer " + " ".join(sys.argv[1:])
+  lines = [SECTIONS[args.ablation], "",
+           f"Command: `{cmd.strip()}`  ",
+           f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC  ",
+           f"Machine: {common.machine_line()}; the load average (1 / 5 / 15 min) at each "
+           "record is in the JSON",
+           "",
+           f"Corpus `{args.corpus}`; {args.num_pieces} pieces per record straight from the "
+           "sampler (no selection), seed = training seed; reference = every corpus chunk. "
+           "Minutes are training time. Records: `bench_writer.json` under the out_dir."]
+  for i, feature_set in enumerate(feature_sets):
+    lines += ["", f"Set-level judgement with the `{feature_set}` features:", "",
+              "| variant | seed | minutes | steps | ms/step | Welch t-test (paper) | Fréchet "
+              "| bound | diversity (range) | verdict | largest KS statistics |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines += [_row(r, feature_set, i == 0) for r in records if feature_set in r]
+  common.write_section(args.out, lines)
+
+
+if __name__ == "__main__":
+  sys.exit(main())
