@@ -61,7 +61,7 @@ VARIANTS = {
 }
 ABLATION = tuple(VARIANTS)
 # DrawConfig fields that change how pieces are decoded, not how the model trains.
-_DECODING_FIELDS = ("alpha", "decoder", "hold", "min_note_steps")
+_DECODING_FIELDS = ("alpha", "decoder", "hold", "min_note_steps", "bridge_steps")
 
 
 def variant_config(name):

@@ -33,7 +33,8 @@ def generate_rolls(model, n, alpha, seed):
   canvases = np.asarray(model.sample(n, seed=seed))
   cfg = model.config
   return canvases, np.asarray(postprocess.to_rolls(canvases[:, -1], cfg.decoder, alpha,
-                                                   cfg.hold, cfg.min_note_steps))
+                                                   cfg.hold, cfg.min_note_steps,
+                                                   cfg.bridge_steps))
 
 
 def write_pieces(rolls, out_dir, prefix="piece", pictures=True, tempo_bpm=120.0):

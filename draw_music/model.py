@@ -99,6 +99,8 @@ class DrawConfig:
     hold: the 'notes' decoder holds a note while its value stays above `hold` times the
       onset threshold.
     min_note_steps: the 'notes' decoder drops notes shorter than this many steps.
+    bridge_steps: the 'notes' decoder joins two notes of one pitch across a gap of at most
+      this many steps in which no other note starts (`postprocess.bridge_gaps`; 0: never).
   """
   chunk_steps: int = 104
   num_pitches: int = 128
@@ -122,6 +124,7 @@ class DrawConfig:
   decoder: str = "paper"
   hold: float = 0.5
   min_note_steps: int = 2
+  bridge_steps: int = 0
 
   def __post_init__(self):
     for name in ("chunk_steps", "num_pitches", "latent_dim", "num_steps", "enc_units",
@@ -151,7 +154,7 @@ class DrawConfig:
                        f"{self.compute_dtype!r}")
     if self.attention and self.compute_dtype != "float32":
       raise ValueError("compute_dtype='bfloat16' is only implemented without attention")
-    for name in ("offset_grid", "transpose"):
+    for name in ("offset_grid", "transpose", "bridge_steps"):
       value = getattr(self, name)
       if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {value!r}")

@@ -155,7 +155,48 @@ def expected_cells(canvases):
   return np.asarray(canvases, np.float64).sum(axis=(-2, -1))
 
 
-def to_rolls(canvases, decoder="paper", alpha=0.25, hold=0.5, min_note_steps=2):
+def bridge_gaps(rolls, max_gap):
+  """Joins two notes of one pitch across a short silence in which nothing else starts.
+
+  A canvas whose value for a held pitch dips for a step or two gives the note twice, a
+  re-strike the model did not write as one. A gap of at most `max_gap` silent steps
+  between two notes of one pitch is filled when no other pitch has a note starting inside
+  the gap or on the step where the second note starts; a re-strike with anything else
+  happening around it (a repeated chord, a melody note between) is kept.
+
+  Args:
+    rolls: `[n, time, pitch]` bool; not modified.
+    max_gap: longest gap filled, in steps (0: nothing filled).
+
+  Returns:
+    `[n, time, pitch]` bool.
+  """
+  rolls = np.asarray(rolls, bool)
+  if rolls.ndim != 3:
+    raise ValueError(f"rolls must be [n, time, pitch], got shape {rolls.shape}")
+  if isinstance(max_gap, bool) or int(max_gap) != max_gap or max_gap < 0:
+    raise ValueError(f"max_gap must be a non-negative integer, got {max_gap!r}")
+  if max_gap == 0:
+    return rolls.copy()
+  n, steps, pitches = rolls.shape
+  onsets = rolls.copy()
+  onsets[:, 1:] &= ~rolls[:, :-1]
+  # started[:, t] = note starts (any pitch) at steps < t.
+  started = np.concatenate([np.zeros((n, 1), np.int64), np.cumsum(onsets.sum(2), 1)], 1)
+  t = np.arange(steps)[None, :, None]
+  last_on = np.maximum.accumulate(np.where(rolls, t, -1), axis=1)          # active at or before
+  next_on = np.flip(np.minimum.accumulate(np.flip(np.where(rolls, t, steps), 1), axis=1), 1)
+  first, resume = last_on + 1, next_on                                      # gap [first, resume)
+  gap = ~rolls & (last_on >= 0) & (next_on < steps) & (resume - first <= max_gap)
+  piece = np.arange(n)[:, None, None]
+  # Note starts in [first, resume], less the resuming note's own.
+  others = (started[piece, np.minimum(resume, steps - 1) + 1]
+            - started[piece, np.minimum(first, steps)] - 1)
+  return rolls | (gap & (others == 0))
+
+
+def to_rolls(canvases, decoder="paper", alpha=0.25, hold=0.5, min_note_steps=2,
+             bridge_steps=0):
   """Pieces from final canvases, by the paper's post-processing or the note decoder.
 
   Args:
@@ -164,6 +205,8 @@ def to_rolls(canvases, decoder="paper", alpha=0.25, hold=0.5, min_note_steps=2):
       piece's target the model's expected number of active cells, `expected_cells`).
     alpha: the paper's threshold (only 'paper').
     hold, min_note_steps: the note decoder's (only 'notes').
+    bridge_steps: the note decoder then joins re-struck notes across gaps of at most this
+      many steps (`bridge_gaps`; only 'notes').
 
   Returns:
     `[n, time, pitch]` bool.
@@ -172,6 +215,7 @@ def to_rolls(canvases, decoder="paper", alpha=0.25, hold=0.5, min_note_steps=2):
     return binarize(canvases, alpha)
   if decoder == "notes":
     values = np.asarray(canvases, np.float64)
-    return decode_to_density(values, np.round(expected_cells(values)), hold,
-                             min_note_steps)[0]
+    rolls = decode_to_density(values, np.round(expected_cells(values)), hold,
+                              min_note_steps)[0]
+    return bridge_gaps(rolls, bridge_steps)
   raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")

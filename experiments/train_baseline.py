@@ -59,6 +59,9 @@ _HOLD = flags.DEFINE_float("hold", None, "note decoder: hold a note above hold x
                            "threshold", lower_bound=0.0, upper_bound=1.0)
 _MIN_NOTE_STEPS = flags.DEFINE_integer("min_note_steps", None, "note decoder: drop notes "
                                        "shorter than this many steps", lower_bound=1)
+_BRIDGE_STEPS = flags.DEFINE_integer("bridge_steps", None, "note decoder: join re-struck "
+                                     "notes across gaps of at most this many steps",
+                                     lower_bound=0)
 _ORDER = flags.DEFINE_enum("order", "paper", list(train_lib.ORDERS),
                            "batch order: one chunk per piece, or shuffled chunks")
 _MINUTES = flags.DEFINE_float("minutes", None, "training time budget in minutes")
@@ -85,7 +88,8 @@ def model_config_from_flags():
                "beta_2": _BETA_2.value, "compute_dtype": _COMPUTE_DTYPE.value,
                "alpha": _ALPHA.value, "offset_grid": _OFFSET_GRID.value,
                "transpose": _TRANSPOSE.value, "decoder": _DECODER.value,
-               "hold": _HOLD.value, "min_note_steps": _MIN_NOTE_STEPS.value}
+               "hold": _HOLD.value, "min_note_steps": _MIN_NOTE_STEPS.value,
+               "bridge_steps": _BRIDGE_STEPS.value}
   return dataclasses.replace(model_lib.get_config(_CONFIG.value),
                              **{k: v for k, v in overrides.items() if v is not None})
 

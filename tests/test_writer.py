@@ -75,6 +75,44 @@ def test_density_matching_with_hysteresis_is_as_close_as_any_threshold():
     assert abs(int(roll.sum()) - k) == np.abs(counts - k).min()
 
 
+def test_bridge_gaps_by_hand():
+  roll = np.zeros((1, 10, 4), bool)
+  roll[0, [0, 1, 3, 4], 0] = True        # gap of 1 at step 2, nothing else starts: joined
+  roll[0, [0, 1, 5, 6], 1] = True        # gap 2..4 (3 steps), pitch 3 starts at 4: kept
+  roll[0, 4, 3] = True
+  roll[0, [7, 9], 2] = True              # gap of 1 at step 8, nothing starts in 8..9: joined
+  before = roll.copy()
+  got = postprocess.bridge_gaps(roll, 3)[0]
+  want = before[0].copy()
+  want[2, 0] = True
+  want[8, 2] = True
+  np.testing.assert_array_equal(got, want)
+  # A gap longer than max_gap stays, even with nothing starting in it.
+  np.testing.assert_array_equal(postprocess.bridge_gaps(roll, 0), roll)
+  lone = np.zeros((1, 8, 1), bool)
+  lone[0, [0, 6], 0] = True
+  np.testing.assert_array_equal(postprocess.bridge_gaps(lone, 4), lone)
+  assert postprocess.bridge_gaps(lone, 5)[0, :7, 0].all()
+  np.testing.assert_array_equal(roll, before)
+
+
+def test_bridge_gaps_against_a_loop():
+  rng = np.random.default_rng(8)
+  rolls = rng.random((6, 30, 9)) < 0.15
+  got = postprocess.bridge_gaps(rolls, 3)
+  want = rolls.copy()
+  for i, roll in enumerate(rolls):
+    onsets = roll & ~np.vstack([np.zeros((1, 9), bool), roll[:-1]])
+    for p in range(9):
+      t = np.flatnonzero(roll[:, p])
+      for end, start in zip(t[:-1], t[1:]):
+        if 1 < start - end <= 4:
+          others = onsets[end + 1:start + 1].sum() - 1
+          if others == 0:
+            want[i, end + 1:start, p] = True
+  np.testing.assert_array_equal(got, want)
+
+
 def test_to_rolls_paper_is_binarize_and_notes_uses_the_expected_cells():
   rng = np.random.default_rng(3)
   canvases = rng.random((3, 16, 20)) ** 4
