@@ -59,9 +59,12 @@ def _direct(reference, pieces, seed=3, num_splits=4, num_permutations=200):
   rolls = [midi_io.read_midi(p) for p in corpus_lib.find_midi_files(pieces)]
   piece_chunks = [corpus_lib.chunk_roll(r, CHUNK) for r in rolls]
   other = features.signatures(np.concatenate([c for c in piece_chunks if len(c)]))
+  other_index = np.concatenate([np.full(len(c), i) for i, c in enumerate(piece_chunks)
+                                if len(c)])
   cal = set_measures.calibrate(ref_sigs, piece_index, num_splits, seed, 200)
   result = set_measures.compare_sets(ref_sigs, other, features.FEATURE_NAMES, cal,
-                                     num_permutations, seed)
+                                     num_permutations, seed, ref_piece_index=piece_index,
+                                     other_piece_index=other_index)
   return result, cal
 
 
@@ -144,7 +147,8 @@ def test_set_level_report_reuses_calibration_and_checks_size():
   report = evaluate.set_level_report(ref, piece_index, other, names, seed=1, num_splits=3,
                                      num_permutations=100)
   cal = set_measures.calibrate(ref, piece_index, 3, 1, 200)
-  direct = set_measures.compare_sets(ref, other, names, cal, 100, 1)
+  direct = set_measures.compare_sets(ref, other, names, cal, 100, 1,
+                                     ref_piece_index=piece_index)
   again = evaluate.set_level_report(ref, piece_index, other, names, seed=1, calibration=cal,
                                     num_permutations=100)
   for key in ("frechet", "mmd", "p_value", "diversity_ratio", "verdict"):
