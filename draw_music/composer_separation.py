@@ -123,6 +123,8 @@ def _judge(ref, ref_index, other, other_index, names, num_permutations, seed, al
 def false_alarm_rate(sigs, piece_index, num_halvings, num_permutations, rng, alpha=0.05):
   """p-values of the piece-level test over `num_halvings` random halvings of one corpus.
 
+  The test is the one the verdicts use between corpora (piece means, `unit="piece"`).
+
   Returns:
     dict with `num_halvings`, `num_permutations`, `frechet_p` and `mmd_p` (lists), and
     `frechet_rate`, `mmd_rate`: the share of halvings with p < alpha.
@@ -132,7 +134,7 @@ def false_alarm_rate(sigs, piece_index, num_halvings, num_permutations, rng, alp
     mask = random_halves(piece_index, rng)
     r = set_measures.piece_permutation_test(sigs[mask], sigs[~mask], piece_index[mask],
                                             piece_index[~mask], num_permutations,
-                                            seed=int(rng.integers(2 ** 31)))
+                                            seed=int(rng.integers(2 ** 31)), unit="piece")
     out["frechet_p"].append(r["frechet_p_value"])
     out["mmd_p"].append(r["mmd_p_value"])
   return {"num_halvings": int(num_halvings), "num_permutations": int(num_permutations),

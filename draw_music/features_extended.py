@@ -231,7 +231,7 @@ def extra_features(rolls, notes):
   out[:, col["ic_tone"]] = _safe_div(ic_counts[:, 2], num_ic)
   out[:, col["ic_tritone"]] = _safe_div(ic_counts[:, 6], num_ic)
   # Top voice: the highest pitch starting at each onset time (last note of its group).
-  last_of_time = np.r_[new_time[1:], True]
+  last_of_time = np.r_[new_time[1:], True] if new_time.size else new_time
   top = pitch[last_of_time]
   step_top = np.abs(np.diff(top))[same_t] <= 2
   out[:, col["top_step_rate"]] = _safe_div(np.bincount(ioi_piece, weights=step_top,
