@@ -17,30 +17,45 @@ def _corpus(rng, num_pieces, chunks_per_piece, shift=0.0, f=3):
   return centres[index] + 0.5 * rng.gamma(2.0, size=(index.size, f)), index
 
 
+def _pooled(ref, other):
+  """Both sets standardised by the pooled sample's mean and std (ddof = 1)."""
+  pooled = np.concatenate([ref, other])
+  mean, std = pooled.mean(axis=0), pooled.std(axis=0, ddof=1)
+  return (ref - mean) / std, (other - mean) / std
+
+
+def _frechet(a, b):
+  return set_measures.gaussian_frechet(a.mean(axis=0), np.cov(a, rowvar=False),
+                                       b.mean(axis=0), np.cov(b, rowvar=False))
+
+
 def test_observed_values_equal_direct_measures():
   rng = np.random.default_rng(0)
   ref, ri = _corpus(rng, 6, 5)
   other, oi = _corpus(rng, 5, 5, shift=0.5)
-  r = set_measures.piece_permutation_test(ref, other, ri, oi, 50, seed=1)
-  assert r["frechet"] == pytest.approx(set_measures.frechet_distance(ref, other), rel=1e-7)
-  assert r["mmd"] == pytest.approx(set_measures.mmd(ref, other), rel=1e-9)
+  r = set_measures.piece_permutation_test(ref, other, ri, oi, 50, seed=1, bandwidth=1.7)
+  a, b = _pooled(ref, other)
+  assert r["frechet"] == pytest.approx(_frechet(a, b), rel=1e-7)
+  assert r["mmd"] == pytest.approx(_mmd_fixed(a, b, 1.7), rel=1e-9)
   assert (r["num_pieces_ref"], r["num_pieces_other"], r["unit"]) == (6, 5, "chunk")
+  # The default bandwidth is the median heuristic on the pooled standardised sample.
+  d2 = ((np.concatenate([a, b])[:, None] - np.concatenate([a, b])[None]) ** 2).sum(-1)
+  iu = np.triu_indices(len(d2), 1)
+  default = set_measures.piece_permutation_test(ref, other, ri, oi, 10, seed=1)
+  assert default["mmd_bandwidth"] == pytest.approx(np.sqrt(np.median(d2[iu])), rel=1e-6)
 
 
 def test_piece_unit_is_the_chunk_test_on_piece_means():
   rng = np.random.default_rng(1)
   ref, ri = _corpus(rng, 7, 6)
   other, oi = _corpus(rng, 6, 6, shift=0.3)
-  # Standardised by the reference's CHUNK scale, then each piece replaced by its mean.
-  mean, scale = set_measures.reference_scale(ref)
-  z_ref, z_other = (ref - mean) / scale, (other - mean) / scale
+  # Standardised by the pooled chunks' scale, then each piece replaced by its mean.
+  z_ref, z_other = _pooled(ref, other)
   means = lambda z, i: np.stack([z[i == k].mean(axis=0) for k in np.unique(i)])
   by_piece = set_measures.piece_permutation_test(ref, other, ri, oi, 200, seed=2,
                                                  unit="piece")
-  zr, zo = means(z_ref, ri), means(z_other, oi)
-  expected = set_measures.gaussian_frechet(zr.mean(axis=0), np.cov(zr, rowvar=False),
-                                           zo.mean(axis=0), np.cov(zo, rowvar=False))
-  assert by_piece["frechet"] == pytest.approx(expected, rel=1e-6)
+  assert by_piece["frechet"] == pytest.approx(_frechet(means(z_ref, ri), means(z_other, oi)),
+                                              rel=1e-6)
   assert by_piece["num_pieces_ref"] == 7 and by_piece["unit"] == "piece"
 
 
@@ -49,16 +64,14 @@ def test_p_value_matches_exhaustive_enumeration():
   rng = np.random.default_rng(2)
   ref, ri = _corpus(rng, 3, 4)
   other, oi = _corpus(rng, 3, 4, shift=0.7)
-  pooled = np.concatenate([ref, other])
+  a0, b0 = _pooled(ref, other)  # fixed before permuting
+  pooled = np.concatenate([a0, b0])
   ids = np.concatenate([ri, oi + 3])
-  observed = set_measures.mmd(ref, other, bandwidth=1.3)
-  mean, scale = set_measures.reference_scale(ref)
+  observed = _mmd_fixed(a0, b0, 1.3)
   count = 0
   for first in itertools.combinations(range(6), 3):
     mask = np.isin(ids, first)
-    # the test standardises by the ORIGINAL reference's scale, fixed before permuting
-    a, b = (pooled[mask] - mean) / scale, (pooled[~mask] - mean) / scale
-    value = _mmd_fixed(a, b, 1.3)
+    value = _mmd_fixed(pooled[mask], pooled[~mask], 1.3)
     count += value >= observed - 1e-12
   exact = count / 20
   r = set_measures.piece_permutation_test(ref, other, ri, oi, 4000, seed=3, bandwidth=1.3,
