@@ -51,16 +51,21 @@ one onset time; a flat pitch-class profile); `groove_consistency` is 1 with fewe
 whole beats, `empty_beat_rate` and `beat_onsets_std` 0 with none (T < 8).
 
 Selection. Each candidate's separation was measured on the shared composers (Beethoven,
-Chopin, Mozart, Schubert piano pieces, and 60 Bach chorales): for each of the 10 pairs, the
-Welch t statistic between the two composers' per-piece means of the feature (pieces, not
-chunks, are the independent units), and its median over the pairs. `extended` keeps the 25
-candidates whose median |t| is at least 2. `python -m experiments.composer_separation`
-recomputes that table (`feature_separation` in its JSON). Dropped, as noise there: the
-metre features but `onset_odd` (median |t| 1.7 to 1.9; `onset_offbeat` 1.2), `empty_beat_rate`
-(1.0), `groove_consistency` (1.7), `top_step_rate` (0.5), `ic_tritone` (0.5), `ic_tone`,
-`minor_mode`, `bass_mean`, and from the 17 `notes_per_step`, `pitch_max`, `pitch_mean`,
-`interval_mean`, `duration_std`, `interval_mode`, `distinct_intervals`. They stay in
-`candidates`.
+Chopin, Mozart, Schubert piano pieces, and music21's first 60 Bach chorales): for each of
+the 10 pairs, the Welch t statistic between the two composers' per-piece means of the
+feature (pieces, not chunks, are the independent units), and its median over the pairs.
+`extended` keeps the 25 candidates whose median |t| is at least 2 (`feature_separation` in
+the JSON of `python -m experiments.composer_separation --corpora
+../shared/data/beethoven_piano,../shared/data/other,../shared/data/mozart_piano,
+../shared/data/schubert_piano --bundled bach:60`). Dropped as noise there (median |t|):
+the metre features but `onset_odd` (2.94): `ioi_mean` 1.97, `beat_onsets_std` 1.92,
+`onset_on_beat` 1.88, `ioi_std` 1.78, `groove_consistency` 1.70, `onset_offbeat` 1.22,
+`empty_beat_rate` 1.00; `ic_tone` 1.97, `minor_mode` 1.75, `bass_mean` 1.12, `ic_tritone`
+0.54, `top_step_rate` 0.52; and from the 17 `notes_per_step` 1.94, `interval_mean` 1.90,
+`pitch_mean` 1.79, `interval_mode` 1.64, `duration_std` 1.56, `distinct_intervals` 1.05,
+`pitch_max` 0.69. They do add noise: with all 44 `candidates`, Beethoven against Schubert
+gets p = 0.048 in the piece-level test, with the 25 of `extended` p = 0.006 (README,
+"Telling composers apart"). They stay in `candidates`.
 
 Everything is computed on a batch `[n, T, 128]` at once from `features._block_notes` (one
 pass over the active cells, shared with the 17 features): per-piece statistics are
