@@ -632,7 +632,8 @@ def _piece_verdict(ref, other, feature_names, calibration, alpha, frechet, frech
   """`compare_sets`'s dict under the piece-level rule."""
   p_value = piece[f"{statistic}_p_value"]
   pieces = (f"{piece['num_pieces_ref']} vs {piece['num_pieces_other']} pieces, "
-            f"{piece['num_permutations']} permutations, {piece['unit']} signatures")
+            f"{piece['num_permutations']} permutations, "
+            + ("piece means" if piece["unit"] == "piece" else "chunk by chunk"))
   reasons = []
   if p_value < alpha:
     reasons.append(f"piece-level {statistic} test rejects (p = {p_value:.3g} < {alpha}; "
