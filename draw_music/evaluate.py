@@ -2,7 +2,8 @@
 
     python -m draw_music.evaluate --reference DIR --pieces DIR_OR_FILE [DIR_OR_FILE ...]
         [--chunk_steps 104] [--feature_set rizo17] [--json]
-        [--set_level [--seed 0] [--num_permutations 1000] [--num_splits 10]]
+        [--set_level [--seed 0] [--num_permutations 1000] [--num_splits 10]
+                     [--set_level_test piece|chunk]]
 
 The reference is every MIDI file under `--reference`, cut into chunks of `--chunk_steps`
 steps; its signatures give the mean and covariance. Each piece is cut into chunks of the
@@ -15,9 +16,12 @@ of `D^2` over its chunks. A piece shorter than one chunk is scored whole, and sa
 `--set_level` also judges the pieces as one set (`draw_music.set_measures`): the chunks the
 pieces were scored on (pieces shorter than a chunk left out: their signatures have another
 length) are compared with the reference's chunks by the Fréchet distance, the MMD
-permutation test, per-feature KS tests and the diversity ratio, and `compare_sets` gives a
-verdict ("same" or "different") calibrated on piece-level halves of the reference
-(`set_measures.calibrate`, with each reference file as one piece). `set_level_report` is the
+permutation test, per-feature KS tests, the relative view and the diversity ratio, and
+`compare_sets` gives a verdict ("same" or "different") from the piece-level permutation test
+(whole files reassigned between the two sets; `--set_level_test chunk` for the older
+chunk-level test with a bound calibrated on piece-level halves of the reference, which
+stays in the report as a second view). `--feature_set extended` judges on the richer
+signature (`features_extended`), which tells composers apart better. `set_level_report` is the
 same computation for callers that already hold signatures.
 
 Exit status: 0 on success, 2 on bad input (missing folder, unreadable or too small
@@ -208,13 +212,21 @@ def min_set_level_chunks(num_features):
 def set_level_report(ref_chunk_sigs, ref_piece_index, other_sigs, feature_names, seed=0,
                      calibration=None, num_splits=DEFAULT_NUM_SPLITS,
                      num_permutations=DEFAULT_NUM_PERMUTATIONS,
-                     calibration_permutations=DEFAULT_CALIBRATION_PERMUTATIONS):
+                     calibration_permutations=DEFAULT_CALIBRATION_PERMUTATIONS,
+                     other_piece_index=None, test="piece",
+                     statistic=set_measures.DEFAULT_PIECE_STATISTIC, relative=True):
   """Judges a set of signatures against a chunked reference corpus, as one set.
 
   Calibrates the reference on piece-level halves of itself (`set_measures.calibrate`,
   `num_splits` splits) unless `calibration` is given, then runs `set_measures.compare_sets`
   with that calibration. This is what `--set_level` prints, for callers that already hold
   signatures (for example a training script's generated chunks).
+
+  With `test="piece"` (default) the verdict is the piece-level permutation test
+  (`set_measures.piece_permutation_test`: the reference's pieces, and the other set's
+  pieces when `other_piece_index` is given, else each of its chunks, reassigned whole) and
+  the calibrated bound is a second view (`bound_view`); `test="chunk"` is the rule before
+  it (chunk-level MMD test and calibrated Fréchet bound). See `compare_sets`.
 
   Args:
     ref_chunk_sigs: `[n, F]` float64 signatures of the reference corpus's chunks.
@@ -228,12 +240,18 @@ def set_level_report(ref_chunk_sigs, ref_piece_index, other_sigs, feature_names,
     num_splits: calibration splits (ignored when `calibration` is given).
     num_permutations: permutations of the verdict's MMD test.
     calibration_permutations: permutations of each split's test (recorded only).
+    other_piece_index: `[m]` piece of each of `other_sigs`, or None (independent chunks).
+    test: 'piece' or 'chunk' (above).
+    statistic: 'mmd' or 'frechet', the piece-level test's statistic for the verdict.
+    relative: also compute `set_measures.relative_view` (key `relative`).
 
   Returns:
     `compare_sets`'s dict (`frechet`, `mmd`, `p_value`, `diversity_ratio`, `verdict`,
-    `reason`, `ks`, `thresholds`, `calibrated`, `num_ref`, `num_other`) plus
-    `num_permutations`, `seed` and `calibration`: `{"num_splits", "num_pieces"}` and the
-    `Calibration.summary()` of each measure over the splits. Plain floats, JSON-ready.
+    `reason`, `ks`, `thresholds`, `calibrated`, `num_ref`, `num_other`, `test`, and with the
+    piece-level test `statistic`, `frechet_p_value`, `mmd_p_value`, `piece_test`,
+    `bound_view`) plus `num_permutations`, `seed`, `calibration`: `{"num_splits",
+    "num_pieces"}` and the `Calibration.summary()` of each measure over the splits, and
+    `relative` (a list, or None). Plain floats, JSON-ready.
 
   Raises:
     ValueError: fewer than `min_set_level_chunks(F)` signatures in `other_sigs`, a
@@ -245,24 +263,61 @@ def set_level_report(ref_chunk_sigs, ref_piece_index, other_sigs, feature_names,
     got = other.shape[0] if other.ndim == 2 else f"an array of shape {other.shape}"
     raise ValueError(f"the set-level measures need at least {needed} signatures (one per "
                      f"feature), got {got}")
+  if test not in ("piece", "chunk"):
+    raise ValueError(f"test must be 'piece' or 'chunk', got {test!r}")
   if calibration is None:
     calibration = set_measures.calibrate(ref_chunk_sigs, ref_piece_index, num_splits, seed,
                                          calibration_permutations)
-  result = set_measures.compare_sets(ref_chunk_sigs, other, feature_names, calibration,
-                                     num_permutations, seed)
+  piece = test == "piece"
+  result = set_measures.compare_sets(
+      ref_chunk_sigs, other, feature_names, calibration, num_permutations, seed,
+      ref_piece_index=np.asarray(ref_piece_index) if piece else None,
+      other_piece_index=other_piece_index if piece else None, statistic=statistic)
+  result["relative"] = (set_measures.relative_view(ref_chunk_sigs, other, feature_names,
+                                                   seed=seed) if relative else None)
   return {**result, "num_permutations": int(num_permutations), "seed": seed,
           "calibration": {"num_splits": calibration.num_splits,
                           "num_pieces": calibration.num_pieces, **calibration.summary()}}
 
 
+def set_level_judgement(ref_chunks, ref_piece_index, chunks, feature_set="extended",
+                        seed=0, num_permutations=DEFAULT_NUM_PERMUTATIONS,
+                        other_piece_index=None, num_splits=DEFAULT_NUM_SPLITS):
+  """The set-level judgement of rolls against a chunked corpus, on any feature set.
+
+  Signatures of both (`features.signatures(..., feature_set)`), then `set_level_report`
+  (piece-level permutation test). For a training report: `feature_set="extended"` tells
+  composers apart where the paper's 17 features do not (README, "Telling composers apart").
+
+  Args:
+    ref_chunks: `[n, T, 128]` corpus chunks.
+    ref_piece_index: `[n]` piece of each corpus chunk.
+    chunks: `[m, T, 128]` rolls to judge (e.g. generated pieces), m >= F.
+    feature_set: a key of `features.FEATURE_SETS`.
+    seed, num_permutations, num_splits: as `set_level_report`.
+    other_piece_index: `[m]` piece of each judged chunk, or None (independent chunks).
+
+  Returns:
+    `set_level_report`'s dict plus `feature_set`.
+  """
+  names = features_lib.feature_names(feature_set)
+  report = set_level_report(features_lib.signatures(ref_chunks, feature_set),
+                            np.asarray(ref_piece_index),
+                            features_lib.signatures(chunks, feature_set), names, seed=seed,
+                            num_splits=num_splits, num_permutations=num_permutations,
+                            other_piece_index=other_piece_index)
+  return {**report, "feature_set": feature_set}
+
+
 def evaluate_paths(reference_dir, piece_items, chunk_steps=corpus_lib.DEFAULT_CHUNK_STEPS,
                    feature_set=features_lib.DEFAULT_FEATURE_SET, verbose=False,
                    set_level=False, seed=0, num_permutations=DEFAULT_NUM_PERMUTATIONS,
-                   num_splits=DEFAULT_NUM_SPLITS):
+                   num_splits=DEFAULT_NUM_SPLITS, test="piece"):
   """The whole evaluation as a JSON-ready dict (what `--json` prints).
 
   With `set_level`, the dict also holds `set_level`: `set_level_report` of the pieces'
-  chunks against the reference's chunks (each reference file one piece), plus
+  chunks against the reference's chunks (each reference file one piece, and each file of
+  the pieces one piece for the piece-level test `test`), plus
   `num_pieces` (pieces that gave chunks) and `left_out` (files shorter than one chunk).
 
   Raises:
@@ -312,9 +367,12 @@ def evaluate_paths(reference_dir, piece_items, chunk_steps=corpus_lib.DEFAULT_CH
   if set_level:
     try:
       set_sigs = np.concatenate([sig for sig, k in zip(piece_sigs, kept) if k])
+      set_index = np.concatenate([np.full(len(sig), i) for i, (sig, k)
+                                  in enumerate(zip(piece_sigs, kept)) if k])
       report = set_level_report(ref_sigs, ref_piece_index, set_sigs,
                                 reference.feature_names, seed=seed, num_splits=num_splits,
-                                num_permutations=num_permutations)
+                                num_permutations=num_permutations,
+                                other_piece_index=set_index, test=test)
     except ValueError as e:  # the reference is one piece, or dominated by one
       raise EvaluationError(f"--reference: the set-level calibration splits the reference "
                             f"into halves of whole files: {e}") from e
@@ -373,9 +431,19 @@ def format_set_level(report, chunk_steps=None, top_k=_TOP_KS):
   lines.append(f"  Fréchet distance {report['frechet']:.3g} (between halves of the reference: "
                f"{cal['frechet']['min']:.3g} to {cal['frechet']['max']:.3g} over "
                f"{cal['num_splits']} splits{bound})")
-  lines.append(f"  MMD^2 {report['mmd']:.3g}, permutation p-value {report['p_value']:.3g} "
-               f"({report['num_permutations']} permutations; between halves of the "
-               f"reference: p {cal['p_value']['min']:.3g} to {cal['p_value']['max']:.3g})")
+  if report.get("test") == "piece":
+    piece = report["piece_test"]
+    lines.append(f"  piece-level permutation test ({piece['num_pieces_ref']} reference pieces "
+                 f"vs {piece['num_pieces_other']} pieces, {report['num_permutations']} "
+                 f"permutations): MMD^2 {report['mmd']:.3g} p = {report['mmd_p_value']:.3g}; "
+                 f"Fréchet p = {report['frechet_p_value']:.3g}; the verdict reads "
+                 f"{report['statistic']}")
+    if report.get("bound_view"):
+      lines.append(f"  second view, calibrated Fréchet bound: {report['bound_view']}")
+  else:
+    lines.append(f"  MMD^2 {report['mmd']:.3g}, permutation p-value {report['p_value']:.3g} "
+                 f"({report['num_permutations']} permutations; between halves of the "
+                 f"reference: p {cal['p_value']['min']:.3g} to {cal['p_value']['max']:.3g})")
   lines.append(f"  diversity ratio {report['diversity_ratio']:.3g} (between halves: "
                f"{cal['diversity_ratio']['min']:.3g} to {cal['diversity_ratio']['max']:.3g}; "
                f"\"same\" range [{thr['diversity_low']:.3g}, {thr['diversity_high']:.3g}])")
@@ -385,6 +453,12 @@ def format_set_level(report, chunk_steps=None, top_k=_TOP_KS):
   lines += [f"    {r['feature']:<{width}}  {r['statistic']:.3f}  "
             + (f"(p = {r['p_value']:.2g})" if r["p_value"] > 0 else "(p < 1e-300)")
             for r in ks]
+  if report.get("relative"):
+    rel = sorted(report["relative"], key=lambda r: r["overlap_ref"])[:top_k]
+    lines.append("  relative view (overlap of intra-reference and inter-set distance "
+                 "densities, KL):")
+    lines += [f"    {r['feature']:<{width}}  overlap {r['overlap_ref']:.2f}  "
+              f"KL {r['kl_ref']:.3f}" for r in rel]
   if report.get("left_out"):
     lines.append(f"  left out (shorter than one chunk): {', '.join(report['left_out'])}")
   return "\n".join(lines)
@@ -410,6 +484,9 @@ def _parser():
                       help="seed of the set-level calibration splits and permutations")
   parser.add_argument("--num_permutations", type=int, default=DEFAULT_NUM_PERMUTATIONS,
                       help="permutations of the set-level MMD test (default 1000)")
+  parser.add_argument("--set_level_test", default="piece", choices=("piece", "chunk"),
+                      help="set-level verdict: piece-level permutation test (default) or "
+                           "the chunk-level test with the calibrated bound")
   parser.add_argument("--num_splits", type=int, default=DEFAULT_NUM_SPLITS,
                       help="piece-level halves of the reference for the set-level "
                            "calibration (default 10)")
@@ -427,7 +504,7 @@ def main(argv=None):
     result = evaluate_paths(args.reference, args.pieces, args.chunk_steps, args.feature_set,
                             set_level=args.set_level, seed=args.seed,
                             num_permutations=args.num_permutations,
-                            num_splits=args.num_splits)
+                            num_splits=args.num_splits, test=args.set_level_test)
   except EvaluationError as e:
     print(f"error: {e}", file=sys.stderr)
     return 2

@@ -14,7 +14,8 @@ order. For a piece of `T` steps:
   17 distinct_intervals number of distinct interval values
 
 Features 1-15 are the paper's text (`paper15`); 16-17 complete Rizo et al. (2006)'s interval
-features (`rizo17`, the default). Standard deviations are population ones (ddof = 0).
+features (`rizo17`, the default). `extended` and `candidates` (module `features_extended`)
+add pitch-class, metre and texture features. Standard deviations are population ones (ddof = 0).
 
 Undefined cases are zeros, never NaN: a piece with no note has every feature 0; a piece
 with one note has no interval, so features 8-11 and 16-17 are 0 (so is its pitch and
@@ -40,12 +41,33 @@ FEATURE_NAMES = (
     "duration_max", "duration_min", "duration_mean", "duration_std",
     "interval_mode", "distinct_intervals",
 )
-FEATURE_SETS = {"paper15": FEATURE_NAMES[:15], "rizo17": FEATURE_NAMES}
+# The features `features_extended` adds (defined there). `candidates` is the 17 without
+# occupation_rate (= notes_per_step * duration_mean) plus all of them; `extended` keeps
+# the candidates that separate composers (see `features_extended`, "Selection").
+EXTRA_NAMES = (
+    "pc_entropy", "pc_top3", "scale_consistency",
+    "ic_semitone", "ic_third", "ic_fourth", "ic_unison",
+    "onset_on_beat", "onset_offbeat", "onset_odd", "ioi_mean", "ioi_std",
+    "groove_consistency",
+    "chord_size", "sounding_mean", "polyphony_rate", "empty_beat_rate",
+    "bass_mean", "top_mean", "spread_mean", "ic_tone", "ic_tritone", "top_step_rate",
+    "beat_onsets_std", "key_clarity", "minor_mode", "tonic_share", "out_of_key",
+)
+CANDIDATE_NAMES = tuple(n for n in FEATURE_NAMES if n != "occupation_rate") + EXTRA_NAMES
+EXTENDED_NAMES = (
+    "polyphonic_rate", "pitch_min", "pitch_std", "interval_min", "interval_max",
+    "interval_std", "duration_max", "duration_min", "duration_mean",
+    "pc_entropy", "pc_top3", "scale_consistency", "key_clarity", "tonic_share",
+    "out_of_key", "ic_semitone", "ic_third", "ic_fourth", "ic_unison",
+    "onset_odd", "chord_size", "sounding_mean", "polyphony_rate", "spread_mean", "top_mean",
+)
+FEATURE_SETS = {"paper15": FEATURE_NAMES[:15], "rizo17": FEATURE_NAMES,
+                "extended": EXTENDED_NAMES, "candidates": CANDIDATE_NAMES}
 DEFAULT_FEATURE_SET = "rizo17"
 
 
 def feature_names(feature_set=DEFAULT_FEATURE_SET):
-  """Names of the features of `feature_set` ('paper15' or 'rizo17'), in signature order."""
+  """Names of the features of `feature_set` (a key of `FEATURE_SETS`), in signature order."""
   if feature_set not in FEATURE_SETS:
     raise ValueError(f"unknown feature_set {feature_set!r}; expected one of "
                      f"{sorted(FEATURE_SETS)}")
@@ -81,13 +103,20 @@ def _segment_stats(values, seg, counts):
 _BLOCK_CELLS = 1 << 22
 
 
-def _block_features(rolls):
-  """All 17 features of a `[m, T, 128]` block, and its `[m]` note counts.
+def _block_notes(rolls):
+  """The notes of a `[m, T, 128]` block, from its active cells only.
 
-  Works on the active cells only (piano rolls are sparse): `np.flatnonzero` lists them in
-  (piece, time, pitch) order, and a cell starts (ends) a note where the cell one step
-  earlier (later) at the same pitch is off, which is a gather into the roll, not a pass
-  over every cell. Onsets, kept in that order, are the notes ordered by (onset, pitch).
+  `np.flatnonzero` lists the active cells in (piece, time, pitch) order, and a cell starts
+  (ends) a note where the cell one step earlier (later) at the same pitch is off, which is
+  a gather into the roll, not a pass over every cell. Onsets, kept in that order, are the
+  notes ordered by (onset, pitch).
+
+  Returns:
+    dict with `piece`, `time`, `pitch`: `[notes]` int, the notes by (piece, onset, pitch);
+    `duration`, `duration_piece`: `[notes]` durations (float64, steps) and their piece, in
+    (piece, pitch, onset) order; `active_per_step`: `[m, T]` int, pitches on at each step;
+    `num_notes`: `[m]`; `sounding_step` (`piece * T + time` of each step with a pitch on),
+    `step_low`, `step_high`: `[sounding steps]` int, its lowest and highest pitch on.
   """
   m, length, _ = rolls.shape
   flat = rolls.reshape(-1)  # a view when `rolls` is contiguous; only ever read
@@ -100,16 +129,38 @@ def _block_features(rolls):
   prev_on = (cell_time > 0) & (flat[np.maximum(cell - NUM_PITCHES, 0)] != 0)
   next_on = (cell_time < length - 1) & (flat[np.minimum(cell + NUM_PITCHES, last)] != 0)
   is_onset, is_offset = ~prev_on, ~next_on
-
-  piece, pitch = cell_piece[is_onset], cell_pitch[is_onset]  # notes by (piece, onset, pitch)
-  num_notes = np.bincount(piece, minlength=m)
+  piece = cell_piece[is_onset]  # notes by (piece, onset, pitch)
   # Durations: in (piece, pitch, time) order the k-th onset and the k-th offset are the same
   # note. Their order within a piece differs from the notes' one, which duration statistics
   # do not see.
   key = (cell_piece * NUM_PITCHES + cell_pitch) * length + cell_time
   on_key, off_key = np.sort(key[is_onset]), np.sort(key[is_offset])
-  duration = (off_key - on_key + 1).astype(np.float64)
-  duration_piece = on_key // (NUM_PITCHES * length)
+  # Lowest and highest pitch on at each sounding step: cells are sorted by (step, pitch).
+  new_step = np.ones(step.shape, bool)
+  new_step[1:] = step[1:] != step[:-1]
+  first = np.flatnonzero(new_step)
+  last_cell = np.r_[first[1:] - 1, step.size - 1] if first.size else first
+  return {
+      "sounding_step": step[first], "step_low": cell_pitch[first],
+      "step_high": cell_pitch[last_cell],
+      "piece": piece, "time": cell_time[is_onset], "pitch": cell_pitch[is_onset],
+      "duration": (off_key - on_key + 1).astype(np.float64),
+      "duration_piece": on_key // (NUM_PITCHES * length),
+      "active_per_step": np.bincount(step, minlength=m * length).reshape(m, length),
+      "num_notes": np.bincount(piece, minlength=m),
+  }
+
+
+def _block_features(rolls, notes=None):
+  """All 17 features of a `[m, T, 128]` block, and its `[m]` note counts.
+
+  `notes` is `_block_notes(rolls)` when the caller already has it.
+  """
+  m, length, _ = rolls.shape
+  notes = _block_notes(rolls) if notes is None else notes
+  piece, pitch, num_notes = notes["piece"], notes["pitch"], notes["num_notes"]
+  duration, duration_piece = notes["duration"], notes["duration_piece"]
+  active_per_step = notes["active_per_step"]
 
   same_piece = piece[1:] == piece[:-1]
   interval = np.abs(np.diff(pitch))[same_piece]
@@ -118,7 +169,6 @@ def _block_features(rolls):
   interval_counts = np.bincount(interval_piece * NUM_PITCHES + interval,
                                 minlength=m * NUM_PITCHES).reshape(m, NUM_PITCHES)
 
-  active_per_step = np.bincount(step, minlength=m * length).reshape(m, length)
   feats = np.zeros((m, len(FEATURE_NAMES)))
   feats[:, 0] = num_notes / length
   feats[:, 1] = active_per_step.sum(axis=1) / length
@@ -137,11 +187,12 @@ def signatures(rolls, feature_set=DEFAULT_FEATURE_SET, return_degenerate=False):
 
   Args:
     rolls: `[n, T, 128]` array (bool, or numeric: a cell is on where non-zero). Not modified.
-    feature_set: 'rizo17' (default) or 'paper15'.
+    feature_set: 'rizo17' (default), 'paper15', or 'extended' or 'candidates'
+      (`features_extended`).
     return_degenerate: also return the `[n]` bool mask of pieces with fewer than two notes.
 
   Returns:
-    `[n, F]` float64 signatures (F = 17 or 15), and the mask if asked.
+    `[n, F]` float64 signatures (F = 17, 15, 25 or 44), and the mask if asked.
   """
   names = feature_names(feature_set)
   rolls = np.asarray(rolls)
@@ -152,12 +203,19 @@ def signatures(rolls, feature_set=DEFAULT_FEATURE_SET, return_degenerate=False):
     raise ValueError("rolls must have at least one time step, got T = 0")
   rolls = np.ascontiguousarray(rolls)  # a copy only when the input is not contiguous
   block = max(1, _BLOCK_CELLS // (length * NUM_PITCHES))
-  parts = [_block_features(rolls[i:i + block]) for i in range(0, n, block)]
+  if feature_set in ("extended", "candidates"):
+    from draw_music import features_extended  # pylint: disable=g-import-not-at-top  (cycle)
+    compute, width = features_extended.block_signatures, len(CANDIDATE_NAMES)
+  else:
+    compute, width = _block_features, len(FEATURE_NAMES)
+  parts = [compute(rolls[i:i + block]) for i in range(0, n, block)]
   if parts:
     feats = np.concatenate([p[0] for p in parts])
     num_notes = np.concatenate([p[1] for p in parts])
   else:
-    feats, num_notes = np.zeros((0, len(FEATURE_NAMES))), np.zeros((0,), np.int64)
+    feats, num_notes = np.zeros((0, width)), np.zeros((0,), np.int64)
+  if feature_set == "extended":
+    feats = feats[:, [CANDIDATE_NAMES.index(name) for name in names]]
   feats = feats[:, :len(names)]
   if return_degenerate:
     return feats, num_notes < 2

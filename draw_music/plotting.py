@@ -326,3 +326,54 @@ def plot_decision_tree(classifier, feature_names, class_names, path=None, title=
   ax.set_title(title or "Table II category of each architecture from its parameters")
   fig.tight_layout()
   return _save(fig, path)
+
+
+def plot_composer_matrix(names, p_values, verdicts, path=None, title=None, alpha=0.05,
+                         num_permutations=None):
+  """The composer-separation matrix: one cell per pair of corpora, halvings on the diagonal.
+
+  Colour: `-log10 p` of the piece-level permutation test that the verdict read (darker is
+  more surely different), capped at the smallest p-value the permutations can give. Text:
+  the verdict ("same" / "diff") and p. A cell is outlined in red when the verdict is
+  unexpected: "different" on the diagonal (a halving of one corpus), "same" off it.
+
+  Args:
+    names: the k corpus names.
+    p_values: `[k, k]` symmetric p-values (`composer_separation.verdict_matrix`).
+    verdicts: `k x k` nested list of "same" / "different".
+    path: PNG to write (optional).
+    title: figure title.
+    alpha: significance level (drawn in the colour bar).
+    num_permutations: sets the colour cap `log10(1 + num_permutations)`; default 3.
+
+  Returns:
+    The matplotlib Figure.
+  """
+  p = np.asarray(p_values, np.float64)
+  k = len(names)
+  cap = np.log10(1 + num_permutations) if num_permutations else 3.0
+  score = np.clip(-np.log10(p), 0, cap)
+  fig, ax = plt.subplots(figsize=(1.1 * k + 2.5, 1.0 * k + 1.5))
+  image = ax.imshow(score, cmap="Blues", vmin=0, vmax=cap)
+  for i in range(k):
+    for j in range(k):
+      verdict = verdicts[i][j]
+      text = "diff" if verdict == "different" else verdict
+      colour = "white" if score[i, j] > 0.6 * cap else "black"
+      ax.text(j, i, f"{text}\np={p[i, j]:.2g}", ha="center", va="center", fontsize=8,
+              color=colour)
+      unexpected = (verdict == "different") if i == j else (verdict == "same")
+      if unexpected:
+        ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="tab:red",
+                                   lw=2.5))
+  ax.set_xticks(range(k))
+  ax.set_yticks(range(k))
+  ax.set_xticklabels(names, rotation=35, ha="right")
+  ax.set_yticklabels(names)
+  bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+  bar.set_label("-log10 p (piece-level permutation test)")
+  bar.ax.axhline(-np.log10(alpha), color="tab:red", lw=1.5)
+  ax.set_title(title or "Pairs of corpora (off the diagonal) and halves of one (diagonal)",
+               fontsize=10)
+  fig.tight_layout()
+  return _save(fig, path)

@@ -26,6 +26,9 @@ from draw_music import measure
 from draw_music import plotting
 from draw_music import results
 
+# Feature set of the report's second set-level judgement (`set_level_extended`).
+EXTENDED = "extended"
+
 
 def welch_t_test(a, b):
   """The paper's t-test (Welch's, unequal variances) between two sets of distances."""
@@ -49,7 +52,8 @@ def score_against_corpus(rolls, chunks, piece_index, feature_set=features_lib.DE
 
   Returns:
     dict: `distances` `[n]`, `corpus_distances` `[m]`, `generated` and `corpus` summaries
-    (`evaluate.summarize`), `t_test`, and `set_level` (or None).
+    (`evaluate.summarize`), `t_test`, `set_level` (or None), and `set_level_extended`
+    (`evaluate.set_level_judgement` on the `extended` features, when there are enough pieces).
   """
   names = features_lib.feature_names(feature_set)
   corpus_sigs = features_lib.signatures(chunks, feature_set)
@@ -74,6 +78,10 @@ def score_against_corpus(rolls, chunks, piece_index, feature_set=features_lib.DE
     out["set_level"] = evaluate.set_level_report(corpus_sigs, np.asarray(piece_index), sigs,
                                                  names, seed=seed,
                                                  num_permutations=num_permutations)
+    # The composer-level judgement on the richer signature (piece-level test).
+    if len(rolls) >= len(features_lib.feature_names(EXTENDED)):
+      out["set_level_extended"] = evaluate.set_level_judgement(
+          chunks, piece_index, rolls, EXTENDED, seed=seed, num_permutations=num_permutations)
   return out
 
 
@@ -124,6 +132,7 @@ def model_report(model, chunks, piece_index, out_dir, n=100, alpha=None, seed=0,
       "empty_pieces": scores["empty_pieces"],
       "set_level": scores["set_level"],
       "set_level_note": scores.get("set_level_note"),
+      "set_level_extended": scores.get("set_level_extended"),
   }
   results.write_json(out_dir / "report.json", report)
   return report
@@ -159,4 +168,8 @@ def format_report(report):
     lines.append(f"set level: Frechet {s['frechet']:.2f}, MMD^2 {s['mmd']:.4f} (p = "
                  f"{s['p_value']:.3g}), diversity ratio {s['diversity_ratio']:.2f}: "
                  f"verdict '{s['verdict']}' ({s.get('reason', '')})")
+  e = report.get("set_level_extended")
+  if e:
+    lines.append(f"set level, {e['feature_set']} features: Frechet {e['frechet']:.2f}, "
+                 f"verdict '{e['verdict']}' ({e['reason']})")
   return "\n".join(lines)

@@ -26,6 +26,10 @@ Sizes. The reference is never sampled (all of its chunks). A set with more than
 `num_samples` chunks is sampled to `num_samples` without replacement; a smaller one is used
 whole, never resampled with replacement (duplicates would lower its diversity ratio).
 
+The set-level verdict is the piece-level permutation test (`set_measures.compare_sets`): the
+halves and each other style keep their piece index (their chunks are reassigned piece by
+piece); random and degenerate sets are independent chunks.
+
 Per set, the result holds the per-chunk distances to the reference with their summary
 (`evaluate.summarize`: mean, median, share per Table II category, "like the corpus" being
 D < 4.5) and the set-level report (`evaluate.set_level_report`). All draws come from one
@@ -100,17 +104,18 @@ def mean_roll(chunks):
 
 
 def _sample(array, num_samples, rng):
-  """At most `num_samples` rows of `array`, without replacement, in drawn order."""
+  """At most `num_samples` row indices of `array`, without replacement, in drawn order."""
   if len(array) <= num_samples:
-    return array
-  return array[rng.choice(len(array), size=num_samples, replace=False)]
+    return np.arange(len(array))
+  return rng.choice(len(array), size=num_samples, replace=False)
 
 
 def _chunk_sigs(rolls, chunk_steps, feature_set, name):
-  chunks, _ = corpus_lib.corpus_chunks(rolls, chunk_steps)
+  """`([k, F] signatures, [k] piece index)` of the chunks of `rolls`."""
+  chunks, index = corpus_lib.corpus_chunks(rolls, chunk_steps)
   if len(chunks) == 0:
     raise ValueError(f"set {name!r} has no non-empty chunk of {chunk_steps} steps")
-  return features_lib.signatures(chunks, feature_set)
+  return features_lib.signatures(chunks, feature_set), index
 
 
 def style_separation(corpus_rolls, others, corpus_name="corpus",
@@ -189,32 +194,35 @@ def style_separation(corpus_rolls, others, corpus_name="corpus",
   half_calibration = set_measures.calibrate(half_sigs, half_index, num_splits, seed,
                                             calibration_permutations)
 
-  sets = [(HALVES, KIND_SAME_STYLE, sigs[~in_first])]
+  # (name, kind, signatures, piece index or None: independent chunks)
+  sets = [(HALVES, KIND_SAME_STYLE, sigs[~in_first], piece_index[~in_first])]
   for name, rolls in others.items():
-    sets.append((name, KIND_OTHER_STYLE, _chunk_sigs(rolls, chunk_steps, feature_set, name)))
+    sets.append((name, KIND_OTHER_STYLE, *_chunk_sigs(rolls, chunk_steps, feature_set, name)))
   sets.append((RANDOM, KIND_RANDOM, features_lib.signatures(
-      measure.random_rolls(num_samples, chunk_steps, random_p, rng), feature_set)))
+      measure.random_rolls(num_samples, chunk_steps, random_p, rng), feature_set), None))
   sets.append((SENSIBLE_RANDOM, KIND_RANDOM, features_lib.signatures(
       measure.sensible_random_rolls(num_samples, chunk_steps, random_p, rng=rng),
-      feature_set)))
+      feature_set), None))
   typical = typical_chunk_index(corpus_distances)
   sets.append((REPEATED_CHUNK, KIND_DEGENERATE, np.repeat(sigs[typical][None], num_samples,
-                                                          axis=0)))
+                                                          axis=0), None))
   roll, roll_info = mean_roll(chunks)
   roll_sig = features_lib.signatures(roll[None], feature_set)
-  sets.append((MEAN_ROLL, KIND_DEGENERATE, np.repeat(roll_sig, num_samples, axis=0)))
+  sets.append((MEAN_ROLL, KIND_DEGENERATE, np.repeat(roll_sig, num_samples, axis=0), None))
 
   out = {}
-  for name, kind, set_sigs in sets:
+  for name, kind, set_sigs, set_index in sets:
     say(f"{name}: per-chunk distances and set-level measures")
     halves = name == HALVES
-    judged = _sample(set_sigs, num_samples, rng)
+    drawn = _sample(set_sigs, num_samples, rng)
+    judged = set_sigs[drawn]
     ref = half_reference if halves else reference
     distances = ref.distance(judged)
     report = evaluate.set_level_report(
         half_sigs if halves else sigs, half_index if halves else piece_index, judged, names,
         seed=seed, calibration=half_calibration if halves else calibration,
-        num_permutations=num_permutations)
+        num_permutations=num_permutations,
+        other_piece_index=None if set_index is None else set_index[drawn])
     out[name] = {"kind": kind, "reference": "half" if halves else "corpus",
                  "available_chunks": int(len(set_sigs)), "num_chunks": int(len(judged)),
                  "distances": distances, "per_piece": evaluate.summarize(distances),

@@ -59,9 +59,12 @@ def _direct(reference, pieces, seed=3, num_splits=4, num_permutations=200):
   rolls = [midi_io.read_midi(p) for p in corpus_lib.find_midi_files(pieces)]
   piece_chunks = [corpus_lib.chunk_roll(r, CHUNK) for r in rolls]
   other = features.signatures(np.concatenate([c for c in piece_chunks if len(c)]))
+  other_index = np.concatenate([np.full(len(c), i) for i, c in enumerate(piece_chunks)
+                                if len(c)])
   cal = set_measures.calibrate(ref_sigs, piece_index, num_splits, seed, 200)
   result = set_measures.compare_sets(ref_sigs, other, features.FEATURE_NAMES, cal,
-                                     num_permutations, seed)
+                                     num_permutations, seed, ref_piece_index=piece_index,
+                                     other_piece_index=other_index)
   return result, cal
 
 
@@ -144,7 +147,8 @@ def test_set_level_report_reuses_calibration_and_checks_size():
   report = evaluate.set_level_report(ref, piece_index, other, names, seed=1, num_splits=3,
                                      num_permutations=100)
   cal = set_measures.calibrate(ref, piece_index, 3, 1, 200)
-  direct = set_measures.compare_sets(ref, other, names, cal, 100, 1)
+  direct = set_measures.compare_sets(ref, other, names, cal, 100, 1,
+                                     ref_piece_index=piece_index)
   again = evaluate.set_level_report(ref, piece_index, other, names, seed=1, calibration=cal,
                                     num_permutations=100)
   for key in ("frechet", "mmd", "p_value", "diversity_ratio", "verdict"):
@@ -153,3 +157,40 @@ def test_set_level_report_reuses_calibration_and_checks_size():
   json.dumps(report)  # JSON-ready
   with pytest.raises(ValueError, match="at least 3 signatures"):
     evaluate.set_level_report(ref, piece_index, other[:2], names)
+
+
+def test_extended_feature_set_and_piece_level_test(folders, capsys):
+  out = _run_json(capsys, folders["ref"], folders["far"], ["--feature_set", "extended"])
+  level = out["set_level"]
+  assert [k["feature"] for k in level["ks"]] == list(features.feature_names("extended"))
+  assert level["test"] == "piece" and level["piece_test"]["unit"] == "piece"
+  # 10 reference files against the 3 far files, each file one piece.
+  assert (level["piece_test"]["num_pieces_ref"], level["piece_test"]["num_pieces_other"]) \
+      == (10, 3)
+  assert level["verdict"] == "different" and level["p_value"] == level["mmd_p_value"]
+  assert len(level["relative"]) == 25 and level["bound_view"] in ("same", "different")
+  assert out["reference"]["feature_set"] == "extended"
+  chunk = _run_json(capsys, folders["ref"], folders["far"],
+                    ["--feature_set", "extended", "--set_level_test", "chunk"])["set_level"]
+  assert chunk["test"] == "chunk" and "piece_test" not in chunk
+  assert evaluate.main(["--reference", str(folders["ref"]), "--pieces", str(folders["far"]),
+                        "--set_level", "--feature_set", "extended", *FLAGS]) == 0
+  report = capsys.readouterr().out
+  assert "piece-level permutation test (10 reference pieces vs 3 pieces" in report
+  assert "relative view" in report
+
+
+def test_set_level_judgement_equals_report_on_signatures():
+  rng = np.random.default_rng(2)
+  chunks = np.stack([helpers.random_roll(rng, CHUNK, 0.3) for _ in range(60)])
+  index = np.repeat(np.arange(6), 10)
+  gen = np.stack([helpers.random_roll(rng, CHUNK, 0.6, 60, 100) for _ in range(30)])
+  got = evaluate.set_level_judgement(chunks, index, gen, "extended", seed=1,
+                                     num_permutations=50, num_splits=2)
+  names = features.feature_names("extended")
+  direct = evaluate.set_level_report(features.signatures(chunks, "extended"), index,
+                                     features.signatures(gen, "extended"), names, seed=1,
+                                     num_permutations=50, num_splits=2)
+  assert got["feature_set"] == "extended" and got["p_value"] == direct["p_value"]
+  assert got["piece_test"]["unit"] == "chunk"  # generated: independent chunks
+  assert got["verdict"] == direct["verdict"] == "different"

@@ -183,7 +183,8 @@ def test_required_verdicts_on_real_data():
 
   Beethoven halves "same"; jazz, random, sensible random and both degenerate sets
   "different", while the per-chunk distance calls every degenerate chunk "like the corpus".
-  Chopin is recorded, not asserted (it comes out "same": see the README).
+  Chopin is recorded, not asserted (with the piece-level test it comes out "different",
+  p = 0.013 with 500 chunks and 1000 permutations: README, "Telling composers apart").
   """
   load = lambda name: corpus_lib.load_corpus(shared_data(name)).rolls
   out = style_separation.style_separation(
