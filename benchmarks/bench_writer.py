@@ -54,7 +54,8 @@ SECTIONS = {False: "## The writer against the baseline: quality after the same m
 VARIANTS = {
     "baseline": ("baseline", {}),
     "+bfloat16": ("baseline", {"compute_dtype": "bfloat16"}),
-    "+note decoder": ("baseline", {"decoder": "notes"}),
+    "+note decoder": ("baseline", {"decoder": "notes", "hold": 0.8, "min_note_steps": 2,
+                                   "bridge_steps": 4}),
     "+beat windows": ("baseline", {"offset_grid": 8}),
     "+transposition": ("baseline", {"offset_grid": 104, "transpose": 5}),
     "writer": ("writer", {}),

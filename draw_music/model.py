@@ -192,11 +192,14 @@ def cpu_has_bf16_matmuls():
 
 
 # The `writer` recipe (beyond the paper; the README's "The writer" says what each part does
-# and BENCHMARKS.md measures it): the paper's architecture and optimiser, trained on windows
-# starting on every beat and transposed by up to +-5 semitones, its canvases decoded into
-# notes (hysteresis, no one-step blips, each piece as dense as the model expects), and the
-# big matmuls in bfloat16 where the CPU has them.
-WRITER = DrawConfig(offset_grid=8, transpose=5, decoder="notes", hold=0.5, min_note_steps=2,
+# and BENCHMARKS.md measures it): the paper's architecture, optimiser and chunks, the big
+# matmuls in bfloat16 where the CPU has them (more steps a minute), and its canvases decoded
+# into notes: each piece as dense as the model expects, notes held through dips (hysteresis
+# 0.8), no one-step blips, re-strikes across gaps of up to 4 steps joined where nothing else
+# starts. Windows on every beat and transposition (`offset_grid`, `transpose`) are options,
+# not part of it: at equal steps within a 10-minute budget they made the pieces worse
+# (BENCHMARKS.md, the ablation).
+WRITER = DrawConfig(decoder="notes", hold=0.8, min_note_steps=2, bridge_steps=4,
                     compute_dtype="bfloat16" if cpu_has_bf16_matmuls() else "float32")
 
 CONFIGS = {

@@ -185,7 +185,10 @@ def test_writer_config_is_the_paper_architecture_plus_its_levers():
   same = ("chunk_steps", "latent_dim", "num_steps", "enc_units", "dec_units", "batch_size",
           "learning_rate", "beta_1", "beta_2", "attention")
   assert all(getattr(paper, f) == getattr(writer, f) for f in same)
-  assert (writer.offset_grid, writer.transpose, writer.decoder) == (8, 5, "notes")
+  assert (writer.decoder, writer.hold, writer.min_note_steps, writer.bridge_steps) == (
+      "notes", 0.8, 2, 4)
+  assert writer.compute_dtype == ("bfloat16" if model_lib.cpu_has_bf16_matmuls()
+                                  else "float32")
   assert (paper.offset_grid, paper.transpose, paper.decoder) == (0, 0, "paper")
   with pytest.raises(ValueError, match="offset_grid"):
     dataclasses.replace(paper, transpose=3)
