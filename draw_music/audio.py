@@ -37,6 +37,7 @@ from draw_music import midi_io
 DEFAULT_SAMPLE_RATE = 22050
 DEFAULT_TAIL_S = 1.0
 DEFAULT_GAIN_DB = 6.0
+_FLUSH_SAMPLES = 4096
 PIANO_PROGRAM = 0
 INSTALL_HINT = ("install it with `pip install --no-deps -r requirements-audio.txt` "
                 "(tinysoundfont) and `pip install -r requirements.txt` (pretty_midi, which "
@@ -164,7 +165,10 @@ def render_midi(midi, sample_rate=DEFAULT_SAMPLE_RATE, soundfont=None, tail_s=DE
   if sample_rate <= 0:
     raise ValueError(f"sample_rate must be positive, got {sample_rate}")
   synth = _synth(soundfont or default_soundfont(), int(sample_rate), float(gain_db))
-  synth.sounds_off()  # a cached synthesizer: silence what an earlier render left
+  # A cached synthesizer: cut what an earlier render left sounding, and run the cut's short
+  # fade out into a discarded buffer, so that every render starts from silence.
+  synth.sounds_off()
+  synth.generate_simple(_FLUSH_SAMPLES)
   events, length = midi_events(midi)
   total = int(round((length + tail_s) * sample_rate))
   out = np.zeros((total, 2), np.float32)

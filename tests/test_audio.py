@@ -89,7 +89,7 @@ def test_midi_file_plays_at_its_own_tempo_changes(tmp_path):
   assert _peak_hz(sound[int(1.5 * RATE):int(1.75 * RATE)]) == pytest.approx(523.25, rel=0.01)
 
 
-def test_percussion_is_silent_and_velocity_sets_loudness():
+def test_percussion_is_silent_velocity_sets_loudness_renders_repeat():
   _need_synth()
   drums = _midi_from_text(["note_on channel=9 note=38 velocity=100 time=0",
                            "note_on channel=9 note=38 velocity=0 time=480"])
@@ -99,6 +99,9 @@ def test_percussion_is_silent_and_velocity_sets_loudness():
   loud = np.abs(audio.render_roll(roll, velocity=120)).max()
   soft = np.abs(audio.render_roll(roll, velocity=30)).max()
   assert loud > 2 * soft > 0
+  # Renders are independent: the cached synthesizer starts each one from silence.
+  np.testing.assert_array_equal(audio.render_roll(roll, velocity=30),
+                                audio.render_roll(roll, velocity=30))
 
 
 def test_wav_round_trip(tmp_path):
