@@ -1,0 +1,243 @@
+"""Pieces longer than a chunk (chained at seams), the page per run, and generate's audio."""
+
+import html.parser
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import urllib.parse
+
+import numpy as np
+import pytest
+
+from draw_music import audio
+from draw_music import generate
+from draw_music import midi_io
+from draw_music import model as model_lib
+from draw_music import page
+from draw_music import train
+from tests import helpers
+
+
+def _roll(steps, pitches_per_step):
+  roll = np.zeros((steps, 128), bool)
+  for t, pitches in enumerate(pitches_per_step):
+    roll[t, list(pitches)] = True
+  return roll
+
+
+def test_seam_cost_by_hand():
+  # Tail: {60, 64} at each of its 4 steps: density 2, register 62, spread 2.
+  tail = generate.seam_features(_roll(4, [{60, 64}] * 4)[None], "tail", 4)
+  heads = np.stack([
+      _roll(4, [{60}] * 4),      # held 60 of {60, 64}; density 1; register 60; spread 0
+      _roll(4, [set()] * 4),     # silence
+      _roll(4, [{72, 76}] * 4),  # same density and spread, register +12, nothing held
+  ])
+  cost = generate.seam_cost(tail, generate.seam_features(heads, "head", 4))
+  np.testing.assert_allclose(cost, [0.5 + 0.5 + 2 / 12 + 2 / 12, 1 + 1 + 1 + 1,
+                                    1 + 0 + 12 / 12 + 0])
+
+
+def test_chain_chunks_takes_the_continuing_candidate_and_cuts():
+  first = _roll(8, [{40}] * 4 + [{50, 57}] * 4)[None]
+  jump = _roll(8, [{90}] * 8)
+  goes_on = _roll(8, [{50, 57}] * 3 + [{52}] * 5)
+  after_a = _roll(8, [{52}] * 2 + [{30}] * 6)
+  after_b = _roll(8, [{100, 101, 102}] * 8)
+  candidates = np.stack([[jump, goes_on], [after_b, after_a]])[None]  # [1, 2 seams, 2, 8, 128]
+  pieces, chosen = generate.chain_chunks(first, candidates, steps=20, half=4)
+  np.testing.assert_array_equal(chosen, [[1, 1]])
+  np.testing.assert_array_equal(pieces[0], np.concatenate([first[0], goes_on, after_a[:4]]))
+  # The held notes run on over the seam: one note each, from step 4 to step 11.
+  notes = midi_io.midi_to_roll(midi_io.roll_to_midi(pieces[0]))
+  assert notes[4:11, 50].all() and notes[4:11, 57].all() and not notes[11, 50]
+  plain, plain_chosen = generate.chain_chunks(first, candidates[:, :, :1], steps=20, half=4)
+  np.testing.assert_array_equal(plain_chosen, [[0, 0]])
+  np.testing.assert_array_equal(plain[0], np.concatenate([first[0], jump, after_b[:4]]))
+  with pytest.raises(ValueError, match="candidates must have shape"):
+    generate.chain_chunks(first, candidates, steps=40)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+  out_dir = tmp_path_factory.mktemp("run")
+  rng = np.random.default_rng(0)
+  chunks = np.stack([helpers.random_roll(rng, 16, 0.4) for _ in range(12)])
+  train.train(model_lib.get_config("tiny"), chunks, np.arange(12) % 4, out_dir,
+              train.TrainConfig(max_steps=3, verbose=False))
+  return out_dir
+
+
+def test_generate_long_chains_the_model_samples(trained):
+  model, _ = train.load_trained(trained)
+  # Tiny chunks are 16 steps (2 beats): 5 beats = 40 steps = 3 chunks, 2 seams.
+  pieces, chosen = generate.generate_long(model, 2, 5, 0.3, seed=3, candidates=4)
+  assert pieces.shape == (2, 40, 128) and chosen.shape == (2, 2)
+  samples = generate.last_canvases_binarized(model, 2 * (1 + 2 * 4), 0.3, 3)
+  np.testing.assert_array_equal(samples, generate.generate_rolls(model, 18, 0.3, 3)[1])
+  rest = samples[2:].reshape(2, 2, 4, 16, 128)
+  for i in range(2):
+    np.testing.assert_array_equal(pieces[i, :16], samples[i])
+    previous = samples[i]
+    for s in range(2):
+      cost = generate.seam_cost(generate.seam_features(previous[None], "tail", 8),
+                                generate.seam_features(rest[i, s], "head", 8))
+      assert chosen[i, s] == np.argmin(cost)
+      previous = rest[i, s, chosen[i, s]]
+      np.testing.assert_array_equal(pieces[i, 16 * (s + 1):16 * (s + 2)],
+                                    previous[:40 - 16 * (s + 1)])
+  with pytest.raises(ValueError, match="beats must be a positive integer"):
+    generate.generate_long(model, 1, 0, 0.3, 0)
+
+
+class _Links(html.parser.HTMLParser):
+  """Every src / href of a page, and the text of each piece row's distance cell."""
+
+  def __init__(self):
+    super().__init__()
+    self.links, self.rows, self._cells = [], [], None
+
+  def handle_starttag(self, tag, attrs):
+    attrs = dict(attrs)
+    for key in ("src", "href"):
+      if key in attrs:
+        self.links.append(attrs[key])
+    if tag == "tr" and attrs.get("class") == "piece":
+      self._cells = []
+    elif tag == "td" and self._cells is not None:
+      self._cells.append("")
+
+  def handle_data(self, data):
+    if self._cells:
+      self._cells[-1] += data
+
+  def handle_endtag(self, tag):
+    if tag == "tr" and self._cells is not None:
+      self.rows.append(self._cells)
+      self._cells = None
+
+
+def parse_page(path):
+  parser = _Links()
+  parser.feed(pathlib.Path(path).read_text(encoding="utf-8"))
+  return parser
+
+
+def check_links(page_path):
+  """Every link of the page is a relative path to an existing file; returns the parser."""
+  parsed = parse_page(page_path)
+  folder = pathlib.Path(page_path).parent
+  for link in parsed.links:
+    assert "://" not in link and not link.startswith("/"), link
+    assert (folder / urllib.parse.unquote(link)).is_file(), link
+  return parsed
+
+
+def test_generate_long_command_line_writes_audio_and_page(trained, tmp_path):
+  out = tmp_path / "gen"
+  reference = helpers.write_corpus(tmp_path / "ref", [
+      helpers.random_roll(np.random.default_rng(i), 64, 0.4) for i in range(6)])
+  assert generate.main(["--checkpoint", str(trained), "--n", "3", "--beats", "5",
+                        "--alpha", "0.3", "--seed", "2", "--candidates", "4",
+                        "--reference", str(reference), "--out_dir", str(out)]) == 0
+  model, _ = train.load_trained(trained)
+  pieces, _ = generate.generate_long(model, 3, 5, 0.3, 2, 4)
+  listing = json.loads((out / "pieces.json").read_text())
+  for i, piece in enumerate(pieces):
+    path = out / f"piece_{i:03d}.mid"
+    assert listing["pieces"][i] == str(path)
+    if piece.any():  # the file holds the piece, 40 steps long
+      np.testing.assert_array_equal(midi_io.read_midi(path), piece)
+  parsed = check_links(out / "index.html")
+  assert len(parsed.rows) == 3
+  if audio.audio_or_reason()[0]:
+    assert sorted(p.name for p in out.glob("*.wav")) == [f"piece_{i:03d}.wav" for i in range(3)]
+    assert sum(link.endswith(".wav") for link in parsed.links) == 3
+  distances = [float(r[4]) for r in parsed.rows]
+  assert distances == sorted(distances)
+  assert sorted(distances) == sorted(round(d, 2) for d in listing["distances"])
+
+
+def test_page_links_sorting_and_missing_parts(tmp_path):
+  (tmp_path / "run" / "gen").mkdir(parents=True)
+  paths = []
+  for i, d in enumerate([3.5, 1.25, 9.0]):
+    midi = midi_io.write_midi(_roll(4, [{60 + i}] * 4), tmp_path / "run" / "gen" / f"a b{i}.mid")
+    paths.append(midi)
+    if i != 2:
+      (tmp_path / "run" / "gen" / f"a b{i}.png").write_bytes(b"png")
+  (tmp_path / "run" / "gen" / "a b1.wav").write_bytes(b"wav")
+  hist = tmp_path / "run" / "h.png"
+  hist.write_bytes(b"png")
+  rows = page.rows_for(paths, [3.5, 1.25, 9.0], ["coherent", "like the corpus", "random"])
+  rows.append(page.PieceRow("none", paths[0]))
+  path = page.write_page(tmp_path / "run", "t <1>", rows, ["v & w"], {"a": {"b": 1}}, hist)
+  parsed = check_links(path)
+  # Sorted by distance; the row without one last. Names with spaces are URL-quoted.
+  assert [r[1] for r in parsed.rows] == ["a b1", "a b0", "a b2", "none"]
+  assert [r[4] for r in parsed.rows] == ["1.25", "3.50", "9.00", ""]
+  assert "gen/a%20b1.wav" in parsed.links and "h.png" in parsed.links
+  assert [r[3] for r in parsed.rows].count("no audio") == 3
+  assert parsed.rows[2][2] == "no picture"
+  text = pathlib.Path(path).read_text()
+  assert "t &lt;1&gt;" in text and "v &amp; w" in text and "a.b" in text
+
+
+def test_generate_without_synth_still_writes_everything(trained, tmp_path, monkeypatch,
+                                                        capsys):
+  monkeypatch.setitem(sys.modules, "tinysoundfont", None)
+  audio._synth.cache_clear()  # pylint: disable=protected-access
+  try:
+    assert generate.main(["--checkpoint", str(trained), "--n", "2", "--out_dir",
+                          str(tmp_path)]) == 0
+  finally:
+    audio._synth.cache_clear()  # pylint: disable=protected-access
+  assert "audio skipped: no synthesizer" in capsys.readouterr().out
+  assert len(list(tmp_path.glob("*.mid"))) == 2 and not list(tmp_path.glob("*.wav"))
+  assert "audio skipped" in (tmp_path / "index.html").read_text()
+  check_links(tmp_path / "index.html")
+
+
+def _chromium():
+  for name in ("chromium", "chromium-browser", "google-chrome"):
+    if shutil.which(name):
+      return shutil.which(name)
+  return None
+
+
+def screenshot(page_path, png_path, size=(1000, 900)):
+  """Renders a page in headless Chromium into `png_path`; returns an `[h, w, 3]` array."""
+  from matplotlib import image  # pylint: disable=g-import-not-at-top
+  proc = subprocess.run(
+      [_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+       "--disable-background-networking", "--no-first-run", "--hide-scrollbars",
+       f"--window-size={size[0]},{size[1]}", f"--screenshot={png_path}",
+       pathlib.Path(page_path).resolve().as_uri()],
+      capture_output=True, text=True, timeout=120, check=False,
+      env={**os.environ, "HOME": str(pathlib.Path(png_path).parent)})
+  assert proc.returncode == 0 and os.path.exists(png_path), proc.stderr[-2000:]
+  return image.imread(png_path)[..., :3]
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no Chromium installed")
+def test_page_renders_the_pieces_in_chromium(tmp_path):
+  from draw_music import plotting  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(1)
+  paths, rows = [], []
+  for i in range(3):
+    midi = midi_io.write_midi(helpers.random_roll(rng, 104, 0.3), tmp_path / f"p{i}.mid")
+    plotting.plt.close(plotting.plot_piano_roll(midi_io.read_midi(midi),
+                                                tmp_path / f"p{i}.png"))
+    paths.append(midi)
+  with_rows = page.write_page(tmp_path, "run", page.rows_for(paths, [2.0, 1.0, 3.0]))
+  shot = screenshot(with_rows, tmp_path / "with.png")
+  empty = page.write_page(tmp_path / "empty", "run", [])
+  blank = screenshot(empty, tmp_path / "without.png")
+  # Below the title and the table's header (y >= 100), the rows' piano rolls and text ink
+  # most lines of pixels of the three rows (3 x ~130 px); without rows it is all white.
+  inked = lambda img: float((img[100:].min(axis=(1, 2)) < 0.5).mean())
+  assert inked(blank) == 0.0
+  assert inked(shot) > 0.2
