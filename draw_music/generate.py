@@ -40,23 +40,28 @@ def generate_rolls(model, n, alpha, seed):
 
 
 STEPS_PER_BEAT = midi_io.STEPS_PER_BEAT
-# `model.sample` keeps every step's canvas: 256 pieces of the baseline are 313 MB of them.
-SAMPLE_BATCH = 256
+# Latent draws decoded per batch in `last_canvases_binarized`.
+SAMPLE_BATCH = 1024
+DEFAULT_CANDIDATES = 32
 
 
 def last_canvases_binarized(model, n, alpha, seed):
   """`[n, chunk_steps, 128]` bool: `n` samples' last canvases, binarised at `alpha`.
 
-  Drawn in batches of `SAMPLE_BATCH` (seeds `seed`, `seed + 1`, ...), so memory stays bounded
-  however many are asked; `n <= SAMPLE_BATCH` gives exactly `generate_rolls`'s pieces.
+  Drawn in batches of `SAMPLE_BATCH` (seeds `seed`, `seed + 1`, ...); `n <= SAMPLE_BATCH`
+  gives `generate_rolls`'s pieces for the same `n` and seed (the same `z`, decoded by
+  `latent.decode_last`, which skips the intermediate canvases: about 20 times faster).
   """
+  from draw_music import latent  # pylint: disable=g-import-not-at-top  (TensorFlow)
   out = []
   for b, start in enumerate(range(0, n, SAMPLE_BATCH)):
     size = min(SAMPLE_BATCH, n - start)
-    canvases = np.asarray(model.sample(size, seed=seed + b)[:, -1])
+    if model.config.attention:
+      canvases = np.asarray(model.sample(size, seed=seed + b)[:, -1])
+    else:
+      canvases = latent.decode_last(model, latent.prior_latents(model, size, seed + b))
     out.append(postprocess.binarize(canvases, alpha))
   return np.concatenate(out)
-DEFAULT_CANDIDATES = 32
 
 
 def seam_features(rolls, side, half):
