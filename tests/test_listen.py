@@ -36,9 +36,9 @@ def test_seam_cost_by_hand():
       _roll(4, [set()] * 4),     # silence
       _roll(4, [{72, 76}] * 4),  # same density and spread, register +12, nothing held
   ])
-  cost = generate.seam_cost(tail, generate.seam_features(heads, "head", 4))
-  np.testing.assert_allclose(cost, [0.5 + 0.5 + 2 / 12 + 2 / 12, 1 + 1 + 1 + 1,
-                                    1 + 0 + 12 / 12 + 0])
+  cost = generate.seam_cost(tail, generate.seam_features(heads, "head", 4), held_weight=2)
+  np.testing.assert_allclose(cost, [2 * 0.5 + 0.5 + 2 / 12 + 2 / 12, 2 * 1 + 1 + 1 + 1,
+                                    2 * 1 + 0 + 12 / 12 + 0])
 
 
 def test_chain_chunks_takes_the_continuing_candidate_and_cuts():
