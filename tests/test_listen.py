@@ -241,3 +241,29 @@ def test_page_renders_the_pieces_in_chromium(tmp_path):
   inked = lambda img: float((img[100:].min(axis=(1, 2)) < 0.5).mean())
   assert inked(blank) == 0.0
   assert inked(shot) > 0.2
+
+
+def test_listen_notebook_plays_the_run(tmp_path):
+  from draw_music import results  # pylint: disable=g-import-not-at-top
+  from tests import notebooks  # pylint: disable=g-import-not-at-top
+  gen = tmp_path / "generated"
+  rows = []
+  for i, d in enumerate([5.0, 2.0, 9.0, 3.0]):
+    midi = midi_io.write_midi(_roll(16, [{60 + i}] * 16), gen / f"piece_{i:03d}.mid")
+    rows.append({"set": "generated", "item": f"piece_{i:03d}.mid", "distance": d,
+                 "category": "coherent"})
+    if i != 3:  # piece 3 has no audio
+      audio.write_wav(np.zeros((100, 2)), gen / f"piece_{i:03d}.wav")
+    del midi
+  rows.append({"set": "corpus", "item": "chunk_0", "distance": 1.0, "category": "x"})
+  results.write_csv(tmp_path / "distances.csv", rows)
+  nb = notebooks.run_notebook("listen.ipynb", tmp_path)
+  text = lambda cell: "".join(o.get("text", "") for o in cell.outputs)
+  audio_outputs = lambda cell: sum("<audio" in o.get("data", {}).get("text/html", "")
+                                   for o in cell.outputs)
+  best, worst = nb.cells[2], nb.cells[3]
+  # Sorted by distance: best 1 (2.0), 3 (3.0), 0 (5.0); worst 3, 0, 2 (9.0).
+  assert [ln.split(":")[0] for ln in text(best).splitlines()[1:] if ln.startswith("piece")] \
+      == ["piece_001", "piece_003", "piece_000"]
+  assert audio_outputs(best) == 2 and "no audio" in text(best)
+  assert "piece_002: distance 9.00" in text(worst) and audio_outputs(worst) == 2
