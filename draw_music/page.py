@@ -29,9 +29,11 @@ _CSS = """
 body { font-family: sans-serif; margin: 1.5em; color: #222; background: #fff; }
 h1 { font-size: 1.4em; margin: 0 0 0.4em 0; }
 ul.verdicts { margin: 0.3em 0 0.8em 0; padding-left: 1.2em; }
-table.config { border-collapse: collapse; font-size: 0.8em; margin-bottom: 1em; }
-table.config td { border: 1px solid #ccc; padding: 1px 6px; }
-img.histogram { max-width: 640px; display: block; margin-bottom: 1em; }
+div.top { display: flex; gap: 1.5em; align-items: flex-start; margin-bottom: 1em; }
+div.config { column-count: 2; column-gap: 1.5em; font-size: 0.75em; min-width: 28em; }
+div.config div { white-space: nowrap; }
+div.config span { color: #666; }
+img.histogram { max-width: 520px; display: block; }
 table.pieces { border-collapse: collapse; }
 table.pieces th, table.pieces td { border-bottom: 1px solid #ddd; padding: 4px 8px;
   text-align: left; vertical-align: middle; }
@@ -110,13 +112,15 @@ def render_page(out_dir, title, rows, verdicts=(), config=None, histogram=None, 
                  + "</ul>")
   if note:
     parts.append(f"<p class=\"missing\">{e(note)}</p>")
+  parts.append("<div class=\"top\">")
   if config:
-    parts.append("<table class=\"config\">" + "".join(
-        f"<tr><td>{e(k)}</td><td>{e(str(v))}</td></tr>" for k, v in _config_rows(config))
-                 + "</table>")
+    parts.append("<div class=\"config\">" + "".join(
+        f"<div><span>{e(k)}</span> {e(str(v))}</div>" for k, v in _config_rows(config))
+                 + "</div>")
   if histogram:
     parts.append(f"<img class=\"histogram\" src=\"{_link(histogram, out_dir)}\" "
                  "alt=\"distance histogram\">")
+  parts.append("</div>")
   parts.append("<table class=\"pieces\"><thead><tr><th>#</th><th>piece</th><th>piano roll"
                "</th><th>listen</th><th>distance</th><th>category</th></tr></thead><tbody>")
   for rank, row in enumerate(sort_rows(rows), 1):
