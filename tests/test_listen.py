@@ -267,3 +267,27 @@ def test_listen_notebook_plays_the_run(tmp_path):
       == ["piece_001", "piece_003", "piece_000"]
   assert audio_outputs(best) == 2 and "no audio" in text(best)
   assert "piece_002: distance 9.00" in text(worst) and audio_outputs(worst) == 2
+
+
+def test_seam_windows_by_hand():
+  from draw_music import seams  # pylint: disable=g-import-not-at-top
+  inside, seam = seams.window_starts(512, 104)
+  np.testing.assert_array_equal(inside, [0, 104, 208, 312])  # 416 + 104 > 512
+  np.testing.assert_array_equal(seam, [52, 156, 260, 364])
+  # 5 pieces of 3 chunks of 8 steps; piece i is marked by pitch 20 + i on every step.
+  pieces = np.zeros((5, 24, 128), bool)
+  for i in range(5):
+    pieces[i, :, 20 + i] = True
+    pieces[i, :, 100] = np.arange(24) >= 4  # a marker of the position
+  ins, sea, ins_at, sea_at = seams.one_window_per_piece(pieces, 8)
+  np.testing.assert_array_equal(ins_at, [0, 8, 16])   # pieces 0, 2, 4
+  np.testing.assert_array_equal(sea_at, [4, 12])       # pieces 1, 3
+  assert [int(np.nonzero(w[0, :100])[0][0]) for w in ins] == [20, 22, 24]
+  np.testing.assert_array_equal(sea[0], pieces[1, 4:12])
+  # jumps: a window of 4 steps, {60} then {72, 76}: density 1 -> 2, register 60 -> 74,
+  # nothing held over the middle.
+  window = _roll(4, [{60}, {60}, {72, 76}, {72, 76}])
+  density, register, held = seams.jumps(np.stack([window, _roll(4, [{50}] * 4)]))
+  np.testing.assert_allclose(density, [1.0, 0.0])
+  np.testing.assert_allclose(register, [14.0, 0.0])
+  np.testing.assert_allclose(held, [0.0, 1.0])
