@@ -291,3 +291,23 @@ def test_seam_windows_by_hand():
   np.testing.assert_allclose(density, [1.0, 0.0])
   np.testing.assert_allclose(register, [14.0, 0.0])
   np.testing.assert_allclose(held, [0.0, 1.0])
+
+
+def test_train_baseline_writes_audio_and_page(tmp_path):
+  from tests.conftest import REPO  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(2)
+  corpus = helpers.write_corpus(tmp_path / "corpus",
+                                [helpers.random_roll(rng, 16 * 12, 0.4) for _ in range(4)])
+  proc = subprocess.run(
+      [sys.executable, "-m", "experiments.train_baseline", "--config=tiny",
+       f"--corpus={corpus}", f"--out_dir={tmp_path / 'run'}", "--max_steps=2",
+       "--num_generate=4", "--num_permutations=10"], cwd=REPO, capture_output=True,
+      text=True, check=False, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+  assert proc.returncode == 0, proc.stderr[-3000:]
+  parsed = check_links(tmp_path / "run" / "index.html")
+  assert len(parsed.rows) == 4 and "distance_histogram.png" in parsed.links
+  distances = [float(r[4]) for r in parsed.rows]
+  assert distances == sorted(distances)
+  if audio.audio_or_reason()[0]:
+    assert len(list((tmp_path / "run" / "generated").glob("*.wav"))) == 4
+    assert sum(link.endswith(".wav") for link in parsed.links) == 4
