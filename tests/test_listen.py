@@ -311,3 +311,22 @@ def test_train_baseline_writes_audio_and_page(tmp_path):
   if audio.audio_or_reason()[0]:
     assert len(list((tmp_path / "run" / "generated").glob("*.wav"))) == 4
     assert sum(link.endswith(".wav") for link in parsed.links) == 4
+
+
+def test_evaluate_writes_a_page(tmp_path, capsys):
+  from draw_music import evaluate  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(3)
+  reference = helpers.write_corpus(tmp_path / "ref", [helpers.random_roll(rng, 64, 0.4)
+                                                       for _ in range(6)])
+  pieces = helpers.write_corpus(tmp_path / "pieces", [
+      helpers.random_roll(rng, 32, d, 40, 100) for d in (0.1, 0.5, 0.9)])
+  out = tmp_path / "page"
+  assert evaluate.main(["--reference", str(reference), "--pieces", str(pieces),
+                        "--chunk_steps", "16", "--out_dir", str(out)]) == 0
+  assert f"wrote {out / 'index.html'}" in capsys.readouterr().out
+  parsed = check_links(out / "index.html")
+  result = evaluate.evaluate_paths(reference, [pieces], 16)
+  expect = sorted((p["distance"], pathlib.Path(p["file"]).stem) for p in result["pieces"])
+  assert [r[1] for r in parsed.rows] == [name for _, name in expect]
+  assert [r[4] for r in parsed.rows] == [f"{d:.2f}" for d, _ in expect]
+  assert sum(link.endswith(".mid") for link in parsed.links) == 3
