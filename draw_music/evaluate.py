@@ -490,6 +490,9 @@ def _parser():
   parser.add_argument("--num_splits", type=int, default=DEFAULT_NUM_SPLITS,
                       help="piece-level halves of the reference for the set-level "
                            "calibration (default 10)")
+  parser.add_argument("--out_dir", default=None,
+                      help="also write a page here: index.html with each piece's piano "
+                           "roll, audio and distance, sorted by distance")
   return parser
 
 
@@ -509,6 +512,10 @@ def main(argv=None):
     print(f"error: {e}", file=sys.stderr)
     return 2
   print(json.dumps(result, indent=1) if args.json else format_report(result))
+  if args.out_dir:
+    from draw_music import page  # pylint: disable=g-import-not-at-top
+    print(f"wrote {page.evaluation_page(result, args.out_dir)}",
+          file=sys.stderr if args.json else sys.stdout)
   return 0
 
 

@@ -1,12 +1,17 @@
-"""Generate pieces from a trained model: MIDI, piano-roll pictures, and their scores.
+"""Generate pieces from a trained model: MIDI, piano-roll pictures, audio and a page.
 
     python -m draw_music.generate --checkpoint TRAINING_DIR --n 10 [--alpha 0.25]
-        [--seed 0] [--out_dir D]
+        [--seed 0] [--beats 64] [--candidates 32] [--no-audio] [--reference CORPUS]
+        [--out_dir D]
 
 `TRAINING_DIR` is the `--out_dir` of a training run (`config.json` + `checkpoints/`). Each
 piece is the model's last canvas, min-max normalised and thresholded at `alpha` (the
 paper's post-processing, `postprocess.binarize`), written as `piece_XXX.mid` (one piano track,
-120 bpm) and `piece_XXX.png` (its piano roll). `pieces.json` lists them with the seed.
+120 bpm) and `piece_XXX.png` (its piano roll), `piece_XXX.wav` (its audio, unless
+`--no-audio` or no synthesizer loads: `draw_music.audio`), and `index.html` shows them all
+(`draw_music.page`; with `--reference`, with their distances to that corpus). `pieces.json`
+lists them with the seed. With `--beats`, each piece is that many beats long, chunks
+chained by `generate_long` (its docstring says how and why).
 """
 
 from __future__ import annotations
@@ -37,6 +42,175 @@ def generate_rolls(model, n, alpha, seed):
                                                    cfg.bridge_steps))
 
 
+STEPS_PER_BEAT = midi_io.STEPS_PER_BEAT
+# Latent draws decoded per batch in `last_canvases_binarized`.
+SAMPLE_BATCH = 1024
+DEFAULT_CANDIDATES = 64
+# Weight of the held-notes term of `seam_cost` (the others weigh 1).
+HELD_WEIGHT = 3.0
+
+
+def last_canvases_binarized(model, n, alpha, seed):
+  """`[n, chunk_steps, 128]` bool: `n` samples' last canvases, binarised at `alpha`.
+
+  Drawn in batches of `SAMPLE_BATCH` (seeds `seed`, `seed + 1`, ...); `n <= SAMPLE_BATCH`
+  gives `generate_rolls`'s pieces for the same `n` and seed (the same `z`, decoded by
+  `latent.decode_last`, which skips the intermediate canvases: about 20 times faster).
+  """
+  from draw_music import latent  # pylint: disable=g-import-not-at-top  (TensorFlow)
+  out = []
+  for b, start in enumerate(range(0, n, SAMPLE_BATCH)):
+    size = min(SAMPLE_BATCH, n - start)
+    if model.config.attention:
+      canvases = np.asarray(model.sample(size, seed=seed + b)[:, -1])
+    else:
+      canvases = latent.decode_last(model, latent.prior_latents(model, size, seed + b))
+    out.append(postprocess.binarize(canvases, alpha))
+  return np.concatenate(out)
+
+
+def seam_features(rolls, side, half):
+  """Summary statistics of one side of each roll, for matching chunks at a seam.
+
+  Args:
+    rolls: `[n, time, 128]` bool.
+    side: 'head' (the first `half` steps, and the first step) or 'tail' (the last ones).
+    half: steps summarised.
+
+  Returns:
+    `(edge, density, register, spread)`: `edge` `[n, 128]` bool, the active pitches of the
+    first (head) or last (tail) step; `density` `[n]` active cells per step; `register`
+    `[n]` mean pitch of the active cells; `spread` `[n]` their standard deviation (both 0
+    when the side is silent), all over the `half` steps.
+  """
+  rolls = np.asarray(rolls, bool)
+  part = rolls[:, :half] if side == "head" else rolls[:, -half:]
+  edge = rolls[:, 0] if side == "head" else rolls[:, -1]
+  counts = part.sum(axis=(1, 2)).astype(np.float64)
+  per_pitch = part.sum(axis=1).astype(np.float64)  # [n, 128]
+  pitches = np.arange(rolls.shape[-1], dtype=np.float64)
+  safe = np.maximum(counts, 1.0)
+  register = per_pitch @ pitches / safe
+  spread = np.sqrt(np.maximum(per_pitch @ pitches**2 / safe - register**2, 0.0))
+  return edge, counts / half, register, spread
+
+
+def seam_cost(tail, heads, held_weight=HELD_WEIGHT):
+  """Discontinuity between one chunk's tail and candidate heads (0 = seamless).
+
+  `tail` is `seam_features(..., 'tail', half)` of one roll (each entry's first axis of size
+  1), `heads` the same of `k` candidates ('head'). The cost adds four terms, each about 1 for
+  a clear break:
+  - held notes, weighted `held_weight` (3): `1 - |a & b| / |a | b|` for the pitches `a`
+    sounding at the tail's last step and `b` at the head's first step (0 when both are
+    silent), so notes held over the seam continue instead of stopping. The weight: with
+    all four terms at 1 and 32 candidates, on the 10-minute Beethoven model, seam windows
+    kept 0.31 of the notes sounding before the seam against 0.71 inside chunks, and their
+    longest notes were shorter (duration_max had the largest KS statistic); weight 3 and
+    64 candidates brought that to 0.50 (chosen on seed 0 of experiments/seam_continuity.py;
+    the numbers in REPRODUCTION.md are from seed 1);
+  - density: `|d_tail - d_head| / max(d_tail, d_head, 1)`, active cells per step;
+  - register: `|mean pitch difference| / 12` (an octave costs 1);
+  - spread: `|pitch std difference| / 12`.
+  A silent side against a sounding one costs 1 for register and spread.
+
+  Returns:
+    `[k]` float64 costs.
+  """
+  a_edge, a_density, a_register, a_spread = tail
+  b_edge, b_density, b_register, b_spread = heads
+  union = (a_edge | b_edge).sum(axis=1)
+  held = np.where(union > 0, 1.0 - (a_edge & b_edge).sum(axis=1) / np.maximum(union, 1), 0.0)
+  density = np.abs(a_density - b_density) / np.maximum(np.maximum(a_density, b_density), 1.0)
+  both = (a_density > 0) & (b_density > 0)
+  neither = (a_density == 0) & (b_density == 0)
+  register = np.where(both, np.abs(a_register - b_register) / 12.0, np.where(neither, 0.0, 1.0))
+  spread = np.where(both, np.abs(a_spread - b_spread) / 12.0, np.where(neither, 0.0, 1.0))
+  return held_weight * held + density + register + spread
+
+
+def chain_chunks(first, candidates, steps, half=None):
+  """Joins chunks into pieces of `steps` steps, choosing at each seam the candidate that
+  continues best (`seam_cost`).
+
+  Args:
+    first: `[n, chunk_steps, 128]` bool opening chunks.
+    candidates: `[n, num_seams, k, chunk_steps, 128]` bool candidates for each seam, with
+      `num_seams = ceil(steps / chunk_steps) - 1`; `k = 1` is plain concatenation.
+    steps: length of each piece (the last chunk is cut).
+    half: steps summarised on each side of a seam (default: half a chunk).
+
+  Returns:
+    `(pieces, chosen)`: `[n, steps, 128]` bool, and `[n, num_seams]` int, the candidate
+    taken at each seam.
+  """
+  first = np.asarray(first, bool)
+  candidates = np.asarray(candidates, bool)
+  n, chunk_steps, pitches = first.shape
+  num_seams = -(-steps // chunk_steps) - 1
+  if candidates.shape[:2] != (n, num_seams) or candidates.shape[3:] != (chunk_steps, pitches):
+    raise ValueError(f"candidates must have shape [{n}, {num_seams}, k, {chunk_steps}, "
+                     f"{pitches}], got {candidates.shape}")
+  half = half or max(chunk_steps // 2, 1)
+  pieces = np.zeros((n, (num_seams + 1) * chunk_steps, pitches), bool)
+  chosen = np.zeros((n, num_seams), np.int64)
+  pieces[:, :chunk_steps] = first
+  for i in range(n):
+    previous = first[i]
+    for s in range(num_seams):
+      tail = seam_features(previous[None], "tail", half)
+      heads = seam_features(candidates[i, s], "head", half)
+      best = int(np.argmin(seam_cost(tail, heads)))
+      chosen[i, s] = best
+      previous = candidates[i, s, best]
+      pieces[i, (s + 1) * chunk_steps:(s + 2) * chunk_steps] = previous
+  return pieces[:, :steps], chosen
+
+
+def generate_long(model, n, beats, alpha, seed, candidates=DEFAULT_CANDIDATES):
+  """`n` pieces of `beats` beats from a chunk model: chunks chained by choice at each seam.
+
+  Method: candidate chunks chosen for continuity at the seam. Every chunk is an ordinary
+  sample of the model (decoder only, `z ~ N(0, I)`); for each seam `candidates` chunks are
+  drawn and the one whose opening best continues the previous chunk's ending is kept
+  (`seam_cost`: notes held over the seam, and the density, register and pitch spread of the
+  half-chunk on each side). Why this method: (1) each chunk stays a sample of the trained
+  model, so what is inside a chunk is exactly what the paper's measure judged; (2) the
+  model has no conditional input, and conditioning through the encoder (encoding a canvas
+  whose first part is the previous tail) asks the encoder about canvases it never saw in
+  training (a half-silent chunk), which a briefly trained model reconstructs poorly; (3) all
+  candidates of all seams come from one batched decoder pass, so a 64-beat piece takes a
+  fraction of a second (benchmarks/bench_listen.py). The price: a piece is a chain of
+  independent chunks, so nothing longer than a chunk (a theme, a return) is planned.
+  `candidates=1` is plain concatenation, the baseline of experiments/seam_continuity.py.
+
+  Args:
+    model: a `DrawModel`.
+    n: pieces.
+    beats: length of each piece in beats (8 steps each).
+    alpha: binarisation threshold.
+    seed: seed of the latent draws.
+    candidates: chunks drawn per seam.
+
+  Returns:
+    `(pieces, chosen)`: `[n, beats * 8, 128]` bool pieces and `[n, num_seams]` the candidate
+    taken at each seam.
+  """
+  if isinstance(beats, bool) or not isinstance(beats, (int, np.integer)) or beats < 1:
+    raise ValueError(f"beats must be a positive integer, got {beats!r}")
+  if isinstance(candidates, bool) or not isinstance(candidates, (int, np.integer)) \
+      or candidates < 1:
+    raise ValueError(f"candidates must be a positive integer, got {candidates!r}")
+  chunk_steps = model.config.chunk_steps
+  steps = int(beats) * STEPS_PER_BEAT
+  num_seams = -(-steps // chunk_steps) - 1
+  total = n * (1 + num_seams * candidates)
+  rolls = last_canvases_binarized(model, total, alpha, seed)
+  first = rolls[:n]
+  rest = rolls[n:].reshape(n, num_seams, candidates, chunk_steps, -1)
+  return chain_chunks(first, rest, steps)
+
+
 def write_pieces(rolls, out_dir, prefix="piece", pictures=True, tempo_bpm=120.0):
   """Writes each `[time, 128]` roll as MIDI (and a piano-roll PNG); returns the MIDI paths."""
   out_dir = pathlib.Path(out_dir)
@@ -60,18 +234,44 @@ def _parser():
   parser.add_argument("--alpha", type=float, default=None,
                       help="threshold after min-max normalisation (default: the config's)")
   parser.add_argument("--seed", type=int, default=0, help="seed of the latent draws")
+  parser.add_argument("--beats", type=int, default=None,
+                      help="length of each piece in beats (default: one chunk); longer "
+                           "pieces chain chunks chosen for continuity at each seam")
+  parser.add_argument("--candidates", type=int, default=DEFAULT_CANDIDATES,
+                      help="chunks drawn per seam with --beats (1: plain concatenation)")
+  parser.add_argument("--audio", action=argparse.BooleanOptionalAction, default=True,
+                      help="render each piece to WAV (default on; --no-audio to skip)")
+  parser.add_argument("--reference", default=None,
+                      help="a corpus folder to score the pieces against (distance and "
+                           "category on the page)")
   parser.add_argument("--out_dir", default="out/generated", help="output folder")
   return parser
 
 
+def _score(reference_dir, rolls, chunk_steps):
+  """Distances, categories and summary lines of `rolls` against a corpus folder."""
+  from draw_music import evaluate  # pylint: disable=g-import-not-at-top
+  reference, _ = evaluate.build_reference(reference_dir, chunk_steps)
+  scored = evaluate.score_rolls(reference, rolls, chunk_steps)
+  distances = [s["distance"] for s in scored]
+  summary = evaluate.summarize(distances)
+  line = (f"distance to {reference_dir}: {summary['mean']:.2f} +- {summary['std']:.2f} "
+          f"(median {summary['median']:.2f}); " + ", ".join(
+              f"{k}: {100 * v:.0f}%" for k, v in summary["fraction_per_category"].items()))
+  return distances, [s["category"] for s in scored], [line]
+
+
 def main(argv=None):
   args = _parser().parse_args(argv)
-  if args.n < 1:
-    print(f"error: --n must be a positive integer, got {args.n}", file=sys.stderr)
-    return 2
+  for name in ("n", "candidates") + (("beats",) if args.beats is not None else ()):
+    if getattr(args, name) < 1:
+      print(f"error: --{name} must be a positive integer, got {getattr(args, name)}",
+            file=sys.stderr)
+      return 2
   if args.alpha is not None and not 0 <= args.alpha <= 1:
     print(f"error: --alpha must be in [0, 1], got {args.alpha}", file=sys.stderr)
     return 2
+  from draw_music import page  # pylint: disable=g-import-not-at-top
   from draw_music import train  # pylint: disable=g-import-not-at-top  (loads TensorFlow)
   try:
     model, step = train.load_trained(args.checkpoint)
@@ -79,16 +279,42 @@ def main(argv=None):
     print(f"error: --checkpoint: {e}", file=sys.stderr)
     return 2
   alpha = model.config.alpha if args.alpha is None else args.alpha
-  _, rolls = generate_rolls(model, args.n, alpha, args.seed)
+  if args.beats is None:
+    _, rolls = generate_rolls(model, args.n, alpha, args.seed)
+    chosen = None
+  else:
+    rolls, chosen = generate_long(model, args.n, args.beats, alpha, args.seed,
+                                  args.candidates)
+  distances = categories = None
+  verdicts = []
+  if args.reference is not None:
+    from draw_music import evaluate  # pylint: disable=g-import-not-at-top
+    try:
+      distances, categories, verdicts = _score(args.reference, rolls,
+                                               model.config.chunk_steps)
+    except evaluate.EvaluationError as e:
+      print(f"error: {e}", file=sys.stderr)
+      return 2
   paths = write_pieces(rolls, args.out_dir)
+  config = {"checkpoint": args.checkpoint, "step": step, "n": args.n, "alpha": alpha,
+            "beats": args.beats, "candidates": args.candidates if args.beats else None,
+            "reference": args.reference}
   results.write_json(pathlib.Path(args.out_dir) / "pieces.json", {
-      "run": results.run_info({"checkpoint": args.checkpoint, "step": step, "n": args.n,
-                               "alpha": alpha}, args.seed),
+      "run": results.run_info(config, args.seed),
       "pieces": [str(p) for p in paths],
       "active_cells": [int(r.sum()) for r in rolls],
+      "chosen_candidates": None if chosen is None else chosen.tolist(),
+      "distances": distances,
+      "categories": categories,
   })
-  print(f"wrote {len(paths)} pieces (MIDI + PNG) to {args.out_dir} from {args.checkpoint} "
-        f"(step {step}, alpha {alpha}, seed {args.seed})")
+  length = f"{args.beats} beats" if args.beats else f"one chunk ({len(rolls[0])} steps)"
+  page_path = page.publish(args.out_dir, paths, f"{args.n} pieces from {args.checkpoint}",
+                           distances, categories,
+                           [f"step {step}, alpha {alpha}, seed {args.seed}, {length}"]
+                           + verdicts, config, with_audio=args.audio)
+  print(f"wrote {len(paths)} pieces of {length} (MIDI + PNG"
+        f"{' + WAV' if args.audio else ''}) and {page_path} to {args.out_dir} from "
+        f"{args.checkpoint} (step {step}, alpha {alpha}, seed {args.seed})")
   return 0
 
 

@@ -135,6 +135,33 @@ def plot_roll_grid(groups, path=None, title=None, columns=4, low=21, high=108,
         ax.set_title(name, loc="left", fontsize=9)
   if title:
     fig.suptitle(title, fontsize=10)
+
+def plot_interpolation(rolls, ts, path=None, title=None, steps_per_beat=8):
+  """A latent path as one strip: the pieces side by side, each labelled with its `t`.
+
+  Args:
+    rolls: `[num, time, 128]` pieces along the path (bool or probabilities in [0, 1]).
+    ts: `[num]` positions on the path (0 = the first input, 1 = the last).
+    path: PNG to write (optional).
+    title: figure title.
+    steps_per_beat: for the beat grid.
+  """
+  rolls = np.asarray(rolls, np.float32)
+  num, steps = rolls.shape[0], rolls.shape[1]
+  active = np.nonzero(rolls.any(axis=(0, 1)))[0]
+  low, high = (int(active.min()), int(active.max())) if active.size else (48, 84)
+  low, high = max(0, low - 3), min(127, high + 3)
+  strip = np.concatenate([r[:, low:high + 1] for r in rolls], axis=0)  # [num * time, pitch]
+  fig, ax = plt.subplots(figsize=(max(6.0, num * steps / 40), 3.5))
+  ax.imshow(strip.T, origin="lower", aspect="auto", cmap="Greys", vmin=0, vmax=1,
+            extent=(0, num * steps, low - 0.5, high + 0.5), interpolation="nearest")
+  for k in range(1, num):
+    ax.axvline(k * steps, color="tab:red", lw=1.0)
+  ax.set_xticks([(k + 0.5) * steps for k in range(num)])
+  ax.set_xticklabels([f"t = {t:.2f}" for t in ts], fontsize=8)
+  ax.set_ylabel("MIDI pitch")
+  if title:
+    ax.set_title(title, fontsize=9)
   fig.tight_layout()
   return _save(fig, path)
 

@@ -7,13 +7,15 @@ Without --corpus it trains on the bundled corpus (music21's Beethoven). Every Ta
 parameter is a flag (default: the named --config, 'baseline' = the paper's #z 22, 167 units,
 23 steps, 104-step chunks, batch 37, Adam 1e-3 / 0.9 / 0.999). Rerunning the same command
 resumes from the last checkpoint in --out_dir (a longer --minutes or --epochs trains on).
-At the end it writes under --out_dir: generated/ (MIDI + piano-roll PNG per piece),
-distances.csv, distance_histogram.png and report.json (the config, seed, per-piece
-distances summary, the Welch t-test against the corpus's own chunks, the set-level
-measures); TensorBoard scalars are in --out_dir/tensorboard.
+At the end it writes under --out_dir: generated/ (MIDI + piano-roll PNG + WAV per piece;
+--noaudio skips the WAV), distances.csv, distance_histogram.png, report.json (the config,
+seed, per-piece distances summary, the Welch t-test against the corpus's own chunks, the
+set-level measures) and index.html, a page to look at and listen to every piece, sorted by
+distance (open it in a browser); TensorBoard scalars are in --out_dir/tensorboard.
 """
 
 import dataclasses
+import pathlib
 import sys
 
 from absl import app
@@ -22,6 +24,7 @@ from absl import logging
 
 from draw_music import corpus as corpus_lib
 from draw_music import model as model_lib
+from draw_music import page as page_lib
 from draw_music import postprocess
 from draw_music import report as report_lib
 from draw_music import results
@@ -74,6 +77,8 @@ _NUM_GENERATE = flags.DEFINE_integer("num_generate", 100, "pieces generated at t
                                      lower_bound=1)
 _ALPHA = flags.DEFINE_float("alpha", 0.25, "threshold after min-max normalisation (paper: "
                             "0.25 best median, Fig. 5)", lower_bound=0.0, upper_bound=1.0)
+_AUDIO = flags.DEFINE_bool("audio", True, "render each generated piece to WAV (no "
+                           "synthesizer: a message, and the rest is written as usual)")
 _NUM_PERMUTATIONS = flags.DEFINE_integer("num_permutations", 1000,
                                          "permutations of the set-level MMD test",
                                          lower_bound=1)
@@ -138,8 +143,18 @@ def main(argv):
                                    seed=_SEED.value,
                                    run=results.run_info(config, _SEED.value),
                                    num_permutations=_NUM_PERMUTATIONS.value)
-  print(report_lib.format_report(report))
-  common.stage(f"wrote {_OUT_DIR.value}/report.json, distance_histogram.png, generated/")
+  summary_text = report_lib.format_report(report)
+  print(summary_text)
+  out_dir = pathlib.Path(_OUT_DIR.value)
+  rows = [r for r in results.read_csv(out_dir / "distances.csv") if r["set"] == "generated"]
+  page_path = page_lib.publish(
+      out_dir, [out_dir / "generated" / r["item"] for r in rows],
+      f"DRAW baseline: {step} steps on {corpus_dir}",
+      distances=[float(r["distance"]) for r in rows],
+      categories=[r["category"] for r in rows], verdicts=summary_text.splitlines(),
+      config=config, histogram=out_dir / "distance_histogram.png", with_audio=_AUDIO.value)
+  common.stage(f"wrote {_OUT_DIR.value}/report.json, distance_histogram.png, generated/ "
+               f"(MIDI, PNG{', WAV' if _AUDIO.value else ''}) and {page_path}")
   return 0
 
 
