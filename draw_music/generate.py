@@ -36,10 +36,18 @@ def generate_rolls(model, n, alpha, seed):
     `[n, chunk_steps, 128]` bool pieces.
   """
   canvases = np.asarray(model.sample(n, seed=seed))
-  cfg = model.config
-  return canvases, np.asarray(postprocess.to_rolls(canvases[:, -1], cfg.decoder, alpha,
-                                                   cfg.hold, cfg.min_note_steps,
-                                                   cfg.bridge_steps))
+  return canvases, decode_canvases(model.config, canvases[:, -1], alpha)
+
+
+def decode_canvases(config, canvases, alpha=None):
+  """`[n, chunk_steps, 128]` bool pieces from final canvases, by `config`'s decoder.
+
+  'paper' thresholds at `alpha` (default `config.alpha`) after min-max normalisation;
+  'notes' is the note decoder (`postprocess.to_rolls`).
+  """
+  alpha = config.alpha if alpha is None else alpha
+  return np.asarray(postprocess.to_rolls(canvases, config.decoder, alpha, config.hold,
+                                         config.min_note_steps, config.bridge_steps))
 
 
 STEPS_PER_BEAT = midi_io.STEPS_PER_BEAT
@@ -51,7 +59,8 @@ HELD_WEIGHT = 3.0
 
 
 def last_canvases_binarized(model, n, alpha, seed):
-  """`[n, chunk_steps, 128]` bool: `n` samples' last canvases, binarised at `alpha`.
+  """`[n, chunk_steps, 128]` bool: `n` samples' last canvases, decoded by the config's
+  decoder (`decode_canvases`; the paper's: binarised at `alpha`).
 
   Drawn in batches of `SAMPLE_BATCH` (seeds `seed`, `seed + 1`, ...); `n <= SAMPLE_BATCH`
   gives `generate_rolls`'s pieces for the same `n` and seed (the same `z`, decoded by
@@ -65,7 +74,7 @@ def last_canvases_binarized(model, n, alpha, seed):
       canvases = np.asarray(model.sample(size, seed=seed + b)[:, -1])
     else:
       canvases = latent.decode_last(model, latent.prior_latents(model, size, seed + b))
-    out.append(postprocess.binarize(canvases, alpha))
+    out.append(decode_canvases(model.config, canvases, alpha))
   return np.concatenate(out)
 
 

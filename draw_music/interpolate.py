@@ -27,6 +27,7 @@ import sys
 import numpy as np
 
 from draw_music import corpus as corpus_lib
+from draw_music import generate
 from draw_music import midi_io
 from draw_music import postprocess
 from draw_music import results
@@ -86,7 +87,7 @@ def interpolate_chunks(model, chunk_from, chunk_to, num, method="slerp", alpha=N
   z = latent.interpolate(codes[0], codes[1], num, method)
   probabilities = latent.decode_last(model, z)
   return {"t": np.linspace(0.0, 1.0, num), "z": z, "probabilities": probabilities,
-          "rolls": postprocess.binarize(probabilities, alpha)}
+          "rolls": generate.decode_canvases(model.config, probabilities, alpha)}
 
 
 def _parser():

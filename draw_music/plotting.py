@@ -135,6 +135,9 @@ def plot_roll_grid(groups, path=None, title=None, columns=4, low=21, high=108,
         ax.set_title(name, loc="left", fontsize=9)
   if title:
     fig.suptitle(title, fontsize=10)
+  fig.tight_layout()
+  return _save(fig, path)
+
 
 def plot_interpolation(rolls, ts, path=None, title=None, steps_per_beat=8):
   """A latent path as one strip: the pieces side by side, each labelled with its `t`.
