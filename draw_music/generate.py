@@ -3,7 +3,8 @@
     python -m draw_music.generate --checkpoint TRAINING_DIR --n 10 [--alpha 0.25]
         [--seed 0] [--out_dir D]
 
-`TRAINING_DIR` is the `--out_dir` of a training run (`config.json` + `checkpoints/`). Each
+`TRAINING_DIR` is the `--out_dir` of a training run (`config.json`, `weights/` and
+`checkpoints/`; the newest that reads is used, a damaged one is skipped with a line). Each
 piece is the model's last canvas, min-max normalised and thresholded at `alpha` (the
 paper's post-processing, `postprocess.binarize`), written as `piece_XXX.mid` (one piano track,
 120 bpm) and `piece_XXX.png` (its piano roll). `pieces.json` lists them with the seed.
@@ -11,12 +12,12 @@ paper's post-processing, `postprocess.binarize`), written as `piece_XXX.mid` (on
 
 from __future__ import annotations
 
-import argparse
 import pathlib
 import sys
 
 import numpy as np
 
+from draw_music import cli
 from draw_music import midi_io
 from draw_music import plotting
 from draw_music import postprocess
@@ -49,7 +50,7 @@ def write_pieces(rolls, out_dir, prefix="piece", pictures=True, tempo_bpm=120.0)
 
 
 def _parser():
-  parser = argparse.ArgumentParser(prog="python -m draw_music.generate",
+  parser = cli.ArgumentParser(prog="python -m draw_music.generate",
                                    description="Generate MIDI pieces from a trained model.")
   parser.add_argument("--checkpoint", required=True,
                       help="training folder (the --out_dir of train_baseline)")
@@ -58,23 +59,23 @@ def _parser():
                       help="threshold after min-max normalisation (default: the config's)")
   parser.add_argument("--seed", type=int, default=0, help="seed of the latent draws")
   parser.add_argument("--out_dir", default="out/generated", help="output folder")
+  parser.add_argument("--verbose", action="store_true",
+                      help="show TensorFlow's start-up and log lines")
   return parser
 
 
 def main(argv=None):
+  cli.quiet_startup(["generate"] + list(sys.argv[1:] if argv is None else argv))
   args = _parser().parse_args(argv)
   if args.n < 1:
-    print(f"error: --n must be a positive integer, got {args.n}", file=sys.stderr)
-    return 2
+    return cli.fail(f"--n must be a positive integer, got {args.n}")
   if args.alpha is not None and not 0 <= args.alpha <= 1:
-    print(f"error: --alpha must be in [0, 1], got {args.alpha}", file=sys.stderr)
-    return 2
+    return cli.fail(f"--alpha must be in [0, 1], got {args.alpha}")
   from draw_music import train  # pylint: disable=g-import-not-at-top  (loads TensorFlow)
   try:
     model, step = train.load_trained(args.checkpoint)
-  except FileNotFoundError as e:
-    print(f"error: --checkpoint: {e}", file=sys.stderr)
-    return 2
+  except (OSError, ValueError) as e:  # no folder, no config.json, no readable checkpoint
+    return cli.fail(f"--checkpoint: {e}")
   alpha = model.config.alpha if args.alpha is None else args.alpha
   _, rolls = generate_rolls(model, args.n, alpha, args.seed)
   paths = write_pieces(rolls, args.out_dir)
