@@ -62,6 +62,7 @@ import os
 import pathlib
 import shutil
 import socket
+import sys
 import time
 
 import numpy as np
@@ -333,7 +334,12 @@ def score_trained(train_dir, rolls, num_generate, alpha, seed,
   from draw_music import report
   from draw_music import train as train_lib
   skipped = []
-  model, step = train_lib.load_trained(train_dir, warn=skipped.append)
+
+  def warn(line):  # printed (fig4) and returned (the search's notes column)
+    skipped.append(line)
+    print(f"warning: {line}", file=sys.stderr, flush=True)
+
+  model, step = train_lib.load_trained(train_dir, warn=warn)
   chunks, piece_index = corpus_lib.corpus_chunks(rolls, model.config.chunk_steps)
   _, pieces = generate.generate_rolls(model, num_generate, alpha, seed)
   scores = report.score_against_corpus(pieces, chunks, piece_index, feature_set,
