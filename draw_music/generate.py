@@ -65,7 +65,6 @@ def _parser():
 
 
 def main(argv=None):
-  cli.quiet_startup(["generate"] + list(sys.argv[1:] if argv is None else argv))
   args = _parser().parse_args(argv)
   if args.n < 1:
     return cli.fail(f"--n must be a positive integer, got {args.n}")
@@ -91,4 +90,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+  cli.quiet_startup()  # before `main` imports TensorFlow
   sys.exit(main())

@@ -1,5 +1,5 @@
 """The search on a real Ray cluster: two nodes started here (`ray.cluster_utils.Cluster`,
-on this machine only, token authentication on), the tiny search run by `table1_search
+loopback only, token authentication on), the tiny search run by `table1_search
 --ray_address`, its driver killed with SIGKILL and rerun."""
 
 import os
@@ -21,19 +21,23 @@ def test_search_on_a_two_node_cluster_survives_a_killed_driver(tmp_path, monkeyp
   # (read by Ray when it is imported, so set first).
   monkeypatch.setenv("RAY_AUTH_MODE", "token")
   monkeypatch.setenv("RAY_AUTH_TOKEN", secrets.token_hex(16))
+  monkeypatch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # loopback only, see below
   from ray import cluster_utils  # pylint: disable=g-import-not-at-top  (slow)
   rng = np.random.default_rng(2)
   corpus = helpers.write_corpus(tmp_path / "corpus",
                                 [helpers.random_roll(rng, 16 * 12, 0.4) for _ in range(6)])
   out = tmp_path / "search"
   results = out / search.RESULTS_FILE
-  # Both nodes on this machine, at its own address. (With node_ip_address 127.0.0.1 for
-  # the nodes, a driver started by `--ray_address` looked for the GCS at the machine's
-  # other address and never connected.)
+  # Both nodes on loopback. Ray rewrites a 127.0.0.1 address given to a driver into the
+  # machine's outward address unless its multi-machine mode is off (the switch below, read
+  # by Ray's processes, the driver's included, set above); the nodes bind to 127.0.0.1.
   cluster = cluster_utils.Cluster(
-      initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+      initialize_head=True,
+      head_node_args={"num_cpus": 1, "include_dashboard": False,
+                      "node_ip_address": "127.0.0.1"})
   try:
-    cluster.add_node(num_cpus=1)
+    cluster.add_node(num_cpus=1, node_ip_address="127.0.0.1")
+    assert cluster.address.startswith("127.0.0.1:")
     cluster.wait_for_nodes()
     node_ids = {n.node_id for n in cluster.list_all_nodes()}
     assert len(node_ids) == 2
