@@ -32,13 +32,13 @@ skipped and listed.
 
 from __future__ import annotations
 
-import argparse
 import json
 import pathlib
 import sys
 
 import numpy as np
 
+from draw_music import cli
 from draw_music import corpus as corpus_lib
 from draw_music import features as features_lib
 from draw_music import measure
@@ -465,7 +465,7 @@ def format_set_level(report, chunk_steps=None, top_k=_TOP_KS):
 
 
 def _parser():
-  parser = argparse.ArgumentParser(
+  parser = cli.ArgumentParser(
       prog="python -m draw_music.evaluate",
       description="Mahalanobis distance of MIDI pieces to a reference corpus "
                   "(Sabathe et al. 2017).")
@@ -500,17 +500,14 @@ def main(argv=None):
   args = _parser().parse_args(argv)
   for name in ("chunk_steps", "num_permutations", "num_splits"):
     if getattr(args, name) <= 0:
-      print(f"error: --{name} must be a positive integer, got {getattr(args, name)}",
-            file=sys.stderr)
-      return 2
+      return cli.fail(f"--{name} must be a positive integer, got {getattr(args, name)}")
   try:
     result = evaluate_paths(args.reference, args.pieces, args.chunk_steps, args.feature_set,
                             set_level=args.set_level, seed=args.seed,
                             num_permutations=args.num_permutations,
                             num_splits=args.num_splits, test=args.set_level_test)
   except EvaluationError as e:
-    print(f"error: {e}", file=sys.stderr)
-    return 2
+    return cli.fail(e)
   print(json.dumps(result, indent=1) if args.json else format_report(result))
   if args.out_dir:
     from draw_music import page  # pylint: disable=g-import-not-at-top

@@ -4,7 +4,8 @@
         [--seed 0] [--beats 64] [--candidates 32] [--no-audio] [--reference CORPUS]
         [--out_dir D]
 
-`TRAINING_DIR` is the `--out_dir` of a training run (`config.json` + `checkpoints/`). Each
+`TRAINING_DIR` is the `--out_dir` of a training run (`config.json`, `weights/` and
+`checkpoints/`; the newest that reads is used, a damaged one is skipped with a line). Each
 piece is the model's last canvas, min-max normalised and thresholded at `alpha` (the
 paper's post-processing, `postprocess.binarize`), written as `piece_XXX.mid` (one piano track,
 120 bpm) and `piece_XXX.png` (its piano roll), `piece_XXX.wav` (its audio, unless
@@ -16,12 +17,12 @@ chained by `generate_long` (its docstring says how and why).
 
 from __future__ import annotations
 
-import argparse
 import pathlib
 import sys
 
 import numpy as np
 
+from draw_music import cli
 from draw_music import midi_io
 from draw_music import plotting
 from draw_music import postprocess
@@ -235,7 +236,7 @@ def write_pieces(rolls, out_dir, prefix="piece", pictures=True, tempo_bpm=120.0)
 
 
 def _parser():
-  parser = argparse.ArgumentParser(prog="python -m draw_music.generate",
+  parser = cli.ArgumentParser(prog="python -m draw_music.generate",
                                    description="Generate MIDI pieces from a trained model.")
   parser.add_argument("--checkpoint", required=True,
                       help="training folder (the --out_dir of train_baseline)")
@@ -254,6 +255,8 @@ def _parser():
                       help="a corpus folder to score the pieces against (distance and "
                            "category on the page)")
   parser.add_argument("--out_dir", default="out/generated", help="output folder")
+  parser.add_argument("--verbose", action="store_true",
+                      help="show TensorFlow's start-up and log lines")
   return parser
 
 
@@ -274,19 +277,15 @@ def main(argv=None):
   args = _parser().parse_args(argv)
   for name in ("n", "candidates") + (("beats",) if args.beats is not None else ()):
     if getattr(args, name) < 1:
-      print(f"error: --{name} must be a positive integer, got {getattr(args, name)}",
-            file=sys.stderr)
-      return 2
+      return cli.fail(f"--{name} must be a positive integer, got {getattr(args, name)}")
   if args.alpha is not None and not 0 <= args.alpha <= 1:
-    print(f"error: --alpha must be in [0, 1], got {args.alpha}", file=sys.stderr)
-    return 2
+    return cli.fail(f"--alpha must be in [0, 1], got {args.alpha}")
   from draw_music import page  # pylint: disable=g-import-not-at-top
   from draw_music import train  # pylint: disable=g-import-not-at-top  (loads TensorFlow)
   try:
     model, step = train.load_trained(args.checkpoint)
-  except FileNotFoundError as e:
-    print(f"error: --checkpoint: {e}", file=sys.stderr)
-    return 2
+  except (OSError, ValueError) as e:  # no folder, no config.json, no readable checkpoint
+    return cli.fail(f"--checkpoint: {e}")
   alpha = model.config.alpha if args.alpha is None else args.alpha
   if args.beats is None:
     _, rolls = generate_rolls(model, args.n, alpha, args.seed)
@@ -328,4 +327,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+  cli.quiet_startup()  # before `main` imports TensorFlow
   sys.exit(main())

@@ -30,9 +30,15 @@ with other settings (other than `RESUMABLE_FIELDS`) is refused (`SearchMismatch`
 
 Disk. A trial's checkpoint holds its weights and Adam's two moments: about 12 bytes per
 weight, roughly 1 GB for an average Table I architecture (up to 2.5 GB), so the 136 trials
-would need over 100 GB. `keep_best = k > 0` deletes the `checkpoints/` folder of each
-finished trial that is not among the `k` best so far (lowest mean distance); their
-`config.json` and TensorBoard logs stay. Only one checkpoint per trial is kept.
+would need over 100 GB. `keep_best = k > 0` deletes the `checkpoints/` and `weights/`
+folders of each finished trial that is not among the `k` best so far (lowest mean
+distance); their `config.json` and TensorBoard logs stay. A trial keeps `train`'s default:
+its two latest checkpoints (one to fall back to when the latest is damaged) and its final
+weights alone (a third of a checkpoint).
+
+Damaged checkpoints. A trial resumes from, and is scored with, the newest of its
+checkpoints that reads (`train.train`, `train.load_trained`); the skipped ones are named in
+the row's `notes`. A trial none of whose checkpoints reads has status `failed`.
 
 Ray. `run_search` starts a local Ray (`num_cpus` = all cores by default) or joins a cluster
 (`ray_address`), and runs one Tune trial per pending architecture, each with
@@ -40,7 +46,9 @@ Ray. `run_search` starts a local Ray (`num_cpus` = all cores by default) or join
 `gpus_per_trial` GPUs. The corpus's piano rolls go to the workers once, through the object
 store (`tune.with_parameters`). A Tune callback on the driver writes the results file and
 prints one line per finished trial. On a cluster, every node needs this package installed
-and `out_dir` on a filesystem that every node sees at the same path.
+and `out_dir` on a filesystem that every node sees at the same path (the trials write their
+training folders there, the driver the results file). Each row records the trial's `host`
+(its machine's name) and `node` (its Ray node ID).
 """
 
 from __future__ import annotations
@@ -53,6 +61,8 @@ import math
 import os
 import pathlib
 import shutil
+import socket
+import sys
 import time
 
 import numpy as np
@@ -79,7 +89,7 @@ FRACTION_COLUMNS = tuple(_fraction_column(n) for n in measure.CATEGORY_NAMES)
 COLUMNS = (("trial",) + PARAMETERS
            + ("mean_distance", "std_distance", "median_distance") + FRACTION_COLUMNS
            + ("category", "empty_pieces", "steps", "seconds", "resumed_from", "stopped_by",
-              "status", "trial_seconds", "checkpoint_dir"))
+              "status", "trial_seconds", "checkpoint_dir", "host", "node", "notes"))
 _INT_COLUMNS = ("trial",) + PARAMETERS + ("empty_pieces", "steps", "resumed_from")
 _FLOAT_COLUMNS = (("mean_distance", "std_distance", "median_distance") + FRACTION_COLUMNS
                   + ("seconds", "trial_seconds"))
@@ -312,23 +322,32 @@ def score_trained(train_dir, rolls, num_generate, alpha, seed,
   Returns:
     dict: `model_config` (a `DrawConfig`), `step` (trained steps), `distances`
     `[num_generate]`, `corpus_distances` `[num_chunks]` (the corpus's own chunks to the same
-    reference), `summary` and `corpus_summary` (`evaluate.summarize`), `empty_pieces`.
+    reference), `summary` and `corpus_summary` (`evaluate.summarize`), `empty_pieces`,
+    `skipped_checkpoints` (one line per damaged checkpoint skipped).
 
   Raises:
-    FileNotFoundError: no config.json or no checkpoint in `train_dir`.
+    FileNotFoundError: no config.json, or no checkpoint that reads, in `train_dir`
+      (`train.NoReadableCheckpoint`).
   """
   # pylint: disable=g-import-not-at-top  (TensorFlow: imported only where a model is used)
   from draw_music import generate
   from draw_music import report
   from draw_music import train as train_lib
-  model, step = train_lib.load_trained(train_dir)
+  skipped = []
+
+  def warn(line):  # printed (fig4) and returned (the search's notes column)
+    skipped.append(line)
+    print(f"warning: {line}", file=sys.stderr, flush=True)
+
+  model, step = train_lib.load_trained(train_dir, warn=warn)
   chunks, piece_index = corpus_lib.corpus_chunks(rolls, model.config.chunk_steps)
   _, pieces = generate.generate_rolls(model, num_generate, alpha, seed)
   scores = report.score_against_corpus(pieces, chunks, piece_index, feature_set,
                                        set_level=False)
   return {"model_config": model.config, "step": step, "distances": scores["distances"],
           "corpus_distances": scores["corpus_distances"], "summary": scores["generated"],
-          "corpus_summary": scores["corpus"], "empty_pieces": scores["empty_pieces"]}
+          "corpus_summary": scores["corpus"], "empty_pieces": scores["empty_pieces"],
+          "skipped_checkpoints": skipped}
 
 
 def _set_threads(num_threads):
@@ -341,7 +360,7 @@ def _set_threads(num_threads):
     pass
 
 
-def run_trial(config, trial, rolls, out_dir):
+def run_trial(config, trial, rolls, out_dir, node=None):
   """Trains (or resumes) and scores trial `trial`; returns its results row.
 
   Args:
@@ -349,6 +368,7 @@ def run_trial(config, trial, rolls, out_dir):
     trial: the trial's number.
     rolls: sequence of `[time_i, 128]` bool corpus piano rolls.
     out_dir: the search folder; the trial trains into `out_dir/trials/trial_XXX`.
+    node: the Ray node ID running the trial, recorded in the row (None: not on Ray).
 
   Returns:
     dict with every key of `COLUMNS` (`checkpoint_dir` relative to `out_dir`).
@@ -366,18 +386,26 @@ def run_trial(config, trial, rolls, out_dir):
   train_config = train_lib.TrainConfig(
       time_budget_s=config.time_budget_s, max_steps=config.max_steps,
       checkpoint_every=config.checkpoint_every, order=config.order,
-      seed=trial_seed(config.seed, trial), max_to_keep=1, jit_compile=config.jit_compile,
-      verbose=False)
-  status, summary = "ok", None
+      seed=trial_seed(config.seed, trial), jit_compile=config.jit_compile, verbose=False)
+  status, summary, notes = "ok", None, []
   try:
     summary = train_lib.train(model_config, chunks, piece_index, train_dir, train_config)
+    notes += [f"resumed past a damaged checkpoint: {s}"
+              for s in summary["skipped_checkpoints"]]
   except train_lib.TrainingDiverged:
     status = "diverged"
-  try:
-    scores = score_trained(train_dir, rolls, config.num_generate, config.alpha, config.seed,
-                           config.feature_set)
-  except FileNotFoundError:  # diverged before its first checkpoint
-    scores, status = None, "failed"
+  except train_lib.NoReadableCheckpoint as e:
+    status = "failed"
+    notes.append(str(e))
+  scores = None
+  if status != "failed":
+    try:
+      scores = score_trained(train_dir, rolls, config.num_generate, config.alpha,
+                             config.seed, config.feature_set)
+      notes += scores["skipped_checkpoints"]
+    except FileNotFoundError as e:  # diverged before its first checkpoint, or none reads
+      status = "failed"
+      notes.append(str(e))
   row = {"trial": int(trial), **arch}
   if scores is None:
     stats = {"mean": math.nan, "std": math.nan, "median": math.nan,
@@ -395,7 +423,8 @@ def run_trial(config, trial, rolls, out_dir):
       seconds=summary["elapsed_s"] if summary else math.nan,
       resumed_from=summary["resumed_from"] if summary else None,
       stopped_by=summary["stopped_by"] if summary else "nan_loss",
-      status=status, trial_seconds=time.monotonic() - start, checkpoint_dir=rel_dir)
+      status=status, trial_seconds=time.monotonic() - start, checkpoint_dir=rel_dir,
+      host=socket.gethostname(), node=node, notes=" | ".join(notes))
   return row
 
 
@@ -471,7 +500,7 @@ def resolve_checkpoint(results_path, row):
 
 
 def prune_checkpoints(out_dir, rows, keep_best):
-  """Deletes `checkpoints/` of the finished trials outside the `keep_best` best.
+  """Deletes `checkpoints/` and `weights/` of the finished trials outside the `keep_best` best.
 
   Returns:
     The training folders whose checkpoints were deleted now.
@@ -482,8 +511,10 @@ def prune_checkpoints(out_dir, rows, keep_best):
   pruned = []
   for row in rows:
     folder = resolve_checkpoint(pathlib.Path(out_dir) / RESULTS_FILE, row)
-    if row["trial"] not in keep and (folder / "checkpoints").is_dir():
-      shutil.rmtree(folder / "checkpoints")
+    held = [folder / name for name in ("checkpoints", "weights") if (folder / name).is_dir()]
+    if row["trial"] not in keep and held:
+      for path in held:
+        shutil.rmtree(path)
       pruned.append(folder)
   return pruned
 
@@ -539,10 +570,12 @@ def prepare_search_dir(out_dir, config, run):
 
 def _tune_trainable(params, config, rolls, out_dir):
   """Tune's function trainable: runs one trial and reports its results row."""
+  import ray  # pylint: disable=g-import-not-at-top
   from ray import tune  # pylint: disable=g-import-not-at-top
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
   _set_threads(config.cpus_per_trial)
-  tune.report(run_trial(config, params["trial"], rolls, out_dir))
+  node = ray.get_runtime_context().get_node_id()
+  tune.report(run_trial(config, params["trial"], rolls, out_dir, node=node))
 
 
 class ResultsWriter:

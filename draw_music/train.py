@@ -5,8 +5,17 @@ resumes from the last checkpoint under `out_dir` when there is one (rerunning th
 command resumes). Layout of `out_dir`:
 
   config.json     the model and training configs (a resumed run must match them)
-  checkpoints/    `tf.train.CheckpointManager` checkpoints: weights, Adam state, step, time
+  checkpoints/    `tf.train.CheckpointManager` checkpoints `ckpt-STEP`: weights, Adam state,
+                  step, time; the latest `max_to_keep` (2) are kept
+  weights/        `weights-STEP`: the final weights alone (no optimizer state, a third of a
+                  checkpoint's size), written when a run ends; what generation reads
   tensorboard/    scalars: loss, reconstruction, kl (every `log_every` steps)
+
+Damaged checkpoints (a full disk, a crash during a copy). Resuming falls back to the newest
+full checkpoint that reads, prints one line per checkpoint it skipped (which, and why) and
+moves the skipped files into `checkpoints/damaged/`; `load_trained` reads the newest of
+`weights/` and `checkpoints/` that reads, printing the same lines. Two checkpoints are kept
+so that one damaged checkpoint never loses the run. When none reads: `NoReadableCheckpoint`.
 
 Reproducibility, and why a killed run resumes to the same weights: everything random in a
 step is a pure function of `(seed, step)`. The batches are the stream of
@@ -25,7 +34,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import pathlib
+import sys
 import time
 
 import keras
@@ -46,6 +57,15 @@ class ConfigMismatch(ValueError):
   """`out_dir` holds a run with another config than the one asked for."""
 
 
+class NoReadableCheckpoint(FileNotFoundError):
+  """A training folder has no checkpoint, or none of its checkpoints can be read."""
+
+
+CHECKPOINTS_DIR = "checkpoints"
+WEIGHTS_DIR = "weights"
+DAMAGED_DIR = "damaged"
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
   """How long and how to train (the model's own hyperparameters are in `DrawConfig`).
@@ -59,7 +79,8 @@ class TrainConfig:
     order: 'paper' (each batch one chunk from each of `batch_size` pieces) or 'shuffled'.
     seed: seed of the initial weights, the batch order and the noise.
     log_every: steps between TensorBoard scalars.
-    max_to_keep: checkpoints kept on disk.
+    max_to_keep: full checkpoints kept on disk (2: the latest, and one to fall back to
+      when the latest is damaged).
     jit_compile: compile the training step with XLA (off: slower on this CPU, see
       BENCHMARKS.md).
     verbose: show a progress bar per epoch.
@@ -71,7 +92,7 @@ class TrainConfig:
   order: str = "paper"
   seed: int = 0
   log_every: int = 10
-  max_to_keep: int = 3
+  max_to_keep: int = 2
   jit_compile: bool = False
   verbose: bool = True
 
@@ -133,24 +154,121 @@ def _make_checkpoint(model, optimizer):
                              elapsed=tf.Variable(0.0, dtype=tf.float64))
 
 
-def load_trained(out_dir):
-  """The model of a training folder, restored from its latest checkpoint.
+def _warn(line):
+  print(f"warning: {line}", file=sys.stderr, flush=True)
+
+
+def _checkpoints_in(folder, prefix):
+  """`[(step, path)]` of the checkpoints `folder/prefix-STEP` (their .index file), newest
+  first. Read from the files, not from TensorFlow's `checkpoint` state file, which may be
+  damaged too."""
+  found = []
+  for index in pathlib.Path(folder).glob(f"{prefix}-*.index"):
+    number = index.name[len(prefix) + 1:-len(".index")]
+    if number.isdigit():
+      found.append((int(number), str(index.with_suffix(""))))
+  return sorted(found, reverse=True)
+
+
+def _restore_newest(candidates, restore, warn):
+  """Restores the newest readable checkpoint of `candidates` (`[(step, path)]`, in order).
+
+  Args:
+    candidates: the checkpoints to try, in order.
+    restore: called with a path; raises when the checkpoint cannot be read.
+    warn: called with one line per skipped checkpoint.
+
+  Returns:
+    `(path, skipped)`: the restored path (None when none reads) and `[(path, reason)]`.
+  """
+  skipped = []
+  for _, path in candidates:
+    try:
+      restore(path)
+    # Whatever reading a damaged file raises (IndexError "Read less bytes than requested"
+    # for a truncated data file, DataLossError, NotFoundError, AssertionError for a
+    # checkpoint of other variables, ...): the next candidate is tried.
+    except Exception as e:  # pylint: disable=broad-except
+      reason = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]
+      skipped.append((path, reason))
+      warn(f"skipped checkpoint {path}, it cannot be read ({reason})")
+      continue
+    return path, skipped
+  return None, skipped
+
+
+def _none_readable(out_dir, skipped):
+  return NoReadableCheckpoint(
+      f"no checkpoint of {out_dir} can be read ({len(skipped)} tried, all damaged: "
+      f"{'; '.join(f'{pathlib.Path(p).name}: {r}' for p, r in skipped)}); train again into "
+      f"a new --out_dir")
+
+
+def load_trained(out_dir, warn=_warn):
+  """The model of a training folder, from the newest of its checkpoints that reads.
+
+  Tries the final weights (`weights/`) and the full checkpoints (`checkpoints/`) newest
+  step first (the weights first at equal steps), skipping the damaged ones.
+
+  Args:
+    out_dir: a training folder.
+    warn: called with one line per skipped checkpoint (default: printed to stderr).
 
   Returns:
     `(model, step)`.
 
   Raises:
-    FileNotFoundError: `out_dir` has no config.json or no checkpoint.
+    FileNotFoundError: `out_dir` has no config.json.
+    NoReadableCheckpoint: no checkpoint, or none that reads.
   """
+  out_dir = pathlib.Path(out_dir)
   model_config, train_config = load_run_config(out_dir)
   model = model_lib.DrawModel(model_config, seed=train_config.seed)
   model.build()
   ckpt = tf.train.Checkpoint(model=model, step=tf.Variable(0, dtype=tf.int64))
-  latest = tf.train.latest_checkpoint(str(pathlib.Path(out_dir) / "checkpoints"))
-  if latest is None:
-    raise FileNotFoundError(f"{out_dir} has no checkpoint under checkpoints/")
-  ckpt.restore(latest).expect_partial()
+  # At equal steps the weights file comes first: ("weights" sorts after "ckpt", reversed).
+  candidates = sorted(_checkpoints_in(out_dir / WEIGHTS_DIR, "weights")
+                      + _checkpoints_in(out_dir / CHECKPOINTS_DIR, "ckpt"), reverse=True)
+  if not candidates:
+    raise NoReadableCheckpoint(f"{out_dir} has no checkpoint under {CHECKPOINTS_DIR}/ or "
+                               f"{WEIGHTS_DIR}/")
+  restored, skipped = _restore_newest(
+      candidates, lambda p: ckpt.restore(p).expect_partial().assert_existing_objects_matched(),
+      warn)
+  if restored is None:
+    raise _none_readable(out_dir, skipped)
   return model, int(ckpt.step.numpy())
+
+
+def _write_final_weights(model, step, out_dir):
+  """Writes `weights/weights-STEP` (the model's weights and step alone), then deletes the
+  older weights files."""
+  folder = pathlib.Path(out_dir) / WEIGHTS_DIR
+  folder.mkdir(parents=True, exist_ok=True)
+  older = _checkpoints_in(folder, "weights")
+  weights = tf.train.Checkpoint(model=model, step=tf.Variable(step, dtype=tf.int64))
+  weights.save_counter  # pylint: disable=pointless-statement  (created, so written: a
+  # loader's Checkpoint has one and checks that every object it holds was read)
+  weights.write(str(folder / f"weights-{step}"))
+  for old_step, path in older:
+    if old_step != step:
+      for f in folder.glob(pathlib.Path(path).name + ".*"):
+        f.unlink()
+
+
+def _set_damaged_aside(ckpt_dir, skipped, restored):
+  """Moves the skipped checkpoints' files to `damaged/` and points TensorFlow's state
+  file at the restored checkpoint (so the manager keeps counting from the good ones)."""
+  damaged = ckpt_dir / DAMAGED_DIR
+  damaged.mkdir(exist_ok=True)
+  for path, _ in skipped:
+    for f in ckpt_dir.glob(pathlib.Path(path).name + ".*"):
+      os.replace(f, damaged / f.name)
+  good = [pathlib.Path(p).name for _, p in sorted(_checkpoints_in(ckpt_dir, "ckpt"))]
+  # TensorFlow's `checkpoint` state file (a text proto), which the manager reads.
+  (ckpt_dir / "checkpoint").write_text(
+      f'model_checkpoint_path: "{pathlib.Path(restored).name}"\n'
+      + "".join(f'all_model_checkpoint_paths: "{name}"\n' for name in good))
 
 
 def _step_function(model, optimizer, jit_compile):
@@ -185,11 +303,13 @@ def train(model_config, chunks, piece_index, out_dir, train_config, rolls=None):
 
   Returns:
     dict: `step`, `epoch`, `elapsed_s` (over every run of this folder), `resumed_from`
-    (the step resumed from, or None), `last_loss`, `stopped_by`.
+    (the step resumed from, or None), `last_loss`, `stopped_by`, `skipped_checkpoints`
+    (`"path: reason"` of each damaged checkpoint skipped when resuming).
 
   Raises:
     TrainingDiverged: the loss became NaN or infinite (the last good checkpoint is kept).
     ConfigMismatch: `out_dir` holds a run of another config.
+    NoReadableCheckpoint: `out_dir` holds checkpoints and none of them can be read.
     ValueError: chunks of the wrong shape, or none.
   """
   chunks = np.asarray(chunks)
@@ -215,15 +335,24 @@ def train(model_config, chunks, piece_index, out_dir, train_config, rolls=None):
                                     model_config.beta_2)
   optimizer.build(model.trainable_weights)
   ckpt = _make_checkpoint(model, optimizer)
-  manager = tf.train.CheckpointManager(ckpt, str(out_dir / "checkpoints"),
-                                       max_to_keep=train_config.max_to_keep)
-  resumed_from = None
-  if manager.latest_checkpoint:
-    ckpt.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+  ckpt_dir = out_dir / CHECKPOINTS_DIR
+  candidates = _checkpoints_in(ckpt_dir, "ckpt")
+  resumed_from, skipped = None, []
+  if candidates:
+    restored, skipped = _restore_newest(
+        candidates, lambda p: ckpt.restore(p).assert_existing_objects_matched(), _warn)
+    if restored is None:
+      raise _none_readable(out_dir, skipped)
+    if skipped:
+      _set_damaged_aside(ckpt_dir, skipped, restored)
+      _warn(f"resuming from {restored} instead; the damaged files are in "
+            f"{ckpt_dir / DAMAGED_DIR} (delete them)")
     resumed_from = int(ckpt.step.numpy())
     if train_config.verbose:
-      print(f"resuming from {manager.latest_checkpoint} (step {resumed_from}, "
+      print(f"resuming from {restored} (step {resumed_from}, "
             f"{ckpt.elapsed.numpy():.0f} s trained)", flush=True)
+  manager = tf.train.CheckpointManager(ckpt, str(ckpt_dir),
+                                       max_to_keep=train_config.max_to_keep)
 
   step_fn = _step_function(model, optimizer, train_config.jit_compile)
   writer = tf.summary.create_file_writer(str(out_dir / "tensorboard"))
@@ -292,6 +421,8 @@ def train(model_config, chunks, piece_index, out_dir, train_config, rolls=None):
       last_saved = step
   if step != last_saved:
     save()
+  _write_final_weights(model, step, out_dir)
   writer.flush()
   return {"step": step, "epoch": step / steps_per_epoch, "elapsed_s": elapsed(),
-          "resumed_from": resumed_from, "last_loss": last_loss, "stopped_by": stopped_by}
+          "resumed_from": resumed_from, "last_loss": last_loss, "stopped_by": stopped_by,
+          "skipped_checkpoints": [f"{p}: {r}" for p, r in skipped]}

@@ -5,9 +5,39 @@ from __future__ import annotations
 import os
 import sys
 
+from absl import app
 from absl import flags
 
+from draw_music import cli
 from draw_music import corpus as corpus_lib
+
+# Read from the command line by `cli.quiet_startup` before TensorFlow loads (see
+# experiments/__init__.py); defined here so that absl accepts it.
+flags.DEFINE_bool("verbose", False, "show the libraries' start-up and log lines "
+                  "(TensorFlow's); setting TF_CPP_MIN_LOG_LEVEL yourself does too")
+
+
+def _parse_flags(argv):
+  """absl's flag parsing, with a bad flag reported as one line and exit status 2."""
+  try:
+    return flags.FLAGS(argv)
+  except flags.Error as e:
+    sys.exit(cli.fail(e))
+
+
+def run(main):
+  """`app.run(main)`, where a bad flag or path ends the command with one line and status 2.
+
+  `app.UsageError`, `flags.ValidationError` (raised by `load_named_corpus`) and a flag
+  parsing error print `error: ...` (one line, no traceback, no usage text).
+  """
+  def guarded(argv):
+    try:
+      return main(argv)
+    except (app.UsageError, flags.Error) as e:
+      return cli.fail(e)
+
+  app.run(guarded, flags_parser=_parse_flags)
 
 
 def corpus_folder(value, default_bundled):
@@ -80,9 +110,9 @@ def load_corpus_and_others(corpus_value, others_value):
     its rolls.
   """
   corpus_dir = corpus_folder(corpus_value, "beethoven")
-  other_dirs = list(others_value) or [corpus_folder("", "bach")]
   stage(f"loading corpus {corpus_dir}")
-  corpus = load_named_corpus(corpus_dir, "corpus")
+  corpus = load_named_corpus(corpus_dir, "corpus")  # a bad --corpus fails before any
+  other_dirs = list(others_value) or [corpus_folder("", "bach")]  # conversion
   others = {}
   for folder in other_dirs:
     stage(f"loading other style {folder}")

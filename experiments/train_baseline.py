@@ -22,6 +22,7 @@ from absl import app
 from absl import flags
 from absl import logging
 
+from draw_music import cli
 from draw_music import corpus as corpus_lib
 from draw_music import model as model_lib
 from draw_music import page as page_lib
@@ -127,6 +128,8 @@ def main(argv):
   try:
     summary = train_lib.train(model_config, chunks, piece_index, _OUT_DIR.value, train_config,
                               rolls=corpus.rolls)
+  except train_lib.NoReadableCheckpoint as e:
+    return cli.fail(f"--out_dir: {e}")
   except (train_lib.TrainingDiverged, train_lib.ConfigMismatch) as e:
     print(f"error: {e}", file=sys.stderr)
     return 1
@@ -134,7 +137,10 @@ def main(argv):
         f"{summary['elapsed_s']:.0f} s in all; stopped by {summary['stopped_by']})")
 
   common.stage(f"generating {_NUM_GENERATE.value} pieces and scoring them")
-  model, step = train_lib.load_trained(_OUT_DIR.value)
+  try:
+    model, step = train_lib.load_trained(_OUT_DIR.value)
+  except train_lib.NoReadableCheckpoint as e:
+    return cli.fail(f"--out_dir: {e}")
   config = {"corpus": corpus_dir, "model": dataclasses.asdict(model_config),
             "train": dataclasses.asdict(train_config), "num_chunks": int(len(chunks)),
             "trained_steps": step, "trained_seconds": summary["elapsed_s"]}
@@ -159,4 +165,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  common.run(main)

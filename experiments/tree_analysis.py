@@ -28,6 +28,7 @@ from draw_music import plotting
 from draw_music import results
 from draw_music import search
 from draw_music import tree
+from experiments import common
 
 _RESULTS = flags.DEFINE_string("results", "out/search/search_results.csv",
                                "search_results.csv of a search")
@@ -93,4 +94,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  common.run(main)

@@ -1,6 +1,7 @@
 """Generation command line and the trained model's report (t-test, scores, files)."""
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -86,3 +87,20 @@ def test_generate_errors(tmp_path):
                         check=False)
   assert proc.returncode == 2 and "--checkpoint" in proc.stderr and "none" in proc.stderr
   assert generate.main(["--checkpoint", str(tmp_path), "--alpha", "2"]) == 2
+
+
+def test_generate_falls_back_past_a_damaged_checkpoint(trained, tmp_path, capsys):
+  run = tmp_path / "run"
+  shutil.copytree(trained, run)
+  weights = run / "weights/weights-3.data-00000-of-00001"
+  weights.write_bytes(weights.read_bytes()[:40])  # truncated: the full checkpoint is used
+  assert generate.main(["--checkpoint", str(run), "--n", "2", "--out_dir",
+                        str(tmp_path / "gen")]) == 0
+  err = capsys.readouterr().err
+  assert "skipped checkpoint" in err and "weights-3" in err
+  assert json.loads((tmp_path / "gen/pieces.json").read_text())["run"]["config"]["step"] == 3
+  full = run / "checkpoints/ckpt-3.data-00000-of-00001"
+  full.write_bytes(b"")
+  assert generate.main(["--checkpoint", str(run), "--out_dir", str(tmp_path / "g2")]) == 2
+  err = capsys.readouterr().err.strip().splitlines()
+  assert err[-1].startswith("error: --checkpoint: no checkpoint of") and "can be read" in err[-1]

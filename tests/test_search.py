@@ -154,6 +154,21 @@ def test_run_trial_trains_scores_and_resumes(tmp_path):
   second = search.run_trial(longer, 0, rolls, tmp_path)
   assert second["resumed_from"] == 3 and second["steps"] == 5
   assert (tmp_path / "trials/trial_000/checkpoints").is_dir()
+  assert second["notes"] == "" and second["host"] and second["node"] is None
+  # The latest checkpoint and the final weights damaged: the trial falls back to step 4.
+  folder = tmp_path / "trials/trial_000"
+  damaged = [folder / "checkpoints/ckpt-5.data-00000-of-00001",
+             folder / "weights/weights-5.data-00000-of-00001"]
+  for path in damaged:
+    path.write_bytes(path.read_bytes()[:100])
+  third = search.run_trial(longer, 0, rolls, tmp_path)
+  assert third["resumed_from"] == 4 and third["steps"] == 5 and third["status"] == "ok"
+  assert "ckpt-5" in third["notes"] and math.isfinite(third["mean_distance"])
+  # Nothing readable: the trial fails with a reason, it does not crash the search.
+  for path in list(folder.glob("checkpoints/ckpt-*.data-*")) + list(folder.glob("weights/*.data-*")):
+    path.write_bytes(b"")
+  fourth = search.run_trial(longer, 0, rolls, tmp_path)
+  assert fourth["status"] == "failed" and "can be read" in fourth["notes"]
 
 
 # ------------------------------------------------------------------------------ the tree

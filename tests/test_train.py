@@ -148,3 +148,47 @@ def test_sigkill_and_restart_ends_at_the_unbroken_weights(tmp_path):
     assert (out / "report.json").exists() and (out / "distance_histogram.png").exists()
     assert len(list((out / "generated").glob("*.mid"))) == 3
     assert len(list((out / "generated").glob("*.png"))) == 3
+
+
+def truncate(path):
+  data = path.read_bytes()
+  path.write_bytes(data[:len(data) // 2])
+
+
+def test_a_damaged_checkpoint_falls_back_to_the_newest_that_reads(tmp_path, data, capfd):
+  unbroken = run(tmp_path / "a", data, max_steps=12)
+  run(tmp_path / "b", data, max_steps=12)
+  ckpts = tmp_path / "b" / "checkpoints"
+  # Two full checkpoints kept (12 and 8), and the final weights alone.
+  assert sorted(p.name for p in ckpts.glob("*.index")) == ["ckpt-12.index", "ckpt-8.index"]
+  assert [p.name for p in (tmp_path / "b" / "weights").glob("*.index")] == ["weights-12.index"]
+  full = (ckpts / "ckpt-12.data-00000-of-00001").stat().st_size
+  weights = (tmp_path / "b" / "weights" / "weights-12.data-00000-of-00001").stat().st_size
+  assert weights < 0.5 * full  # no Adam moments
+  truncate(ckpts / "ckpt-12.data-00000-of-00001")
+  truncate(tmp_path / "b" / "weights" / "weights-12.data-00000-of-00001")
+  capfd.readouterr()
+  # Generation's loader: both step-12 files are damaged, step 8 reads.
+  model, step = train.load_trained(tmp_path / "b")
+  err = capfd.readouterr().err
+  assert step == 8
+  assert "skipped checkpoint" in err and "weights-12" in err and "ckpt-12" in err
+  assert "Read less bytes" in err
+  # Resuming the same command: from step 8, to the unbroken run's weights.
+  again = run(tmp_path / "b", data, max_steps=12)
+  err = capfd.readouterr().err
+  assert again["resumed_from"] == 8 and again["step"] == 12
+  assert "ckpt-12" in again["skipped_checkpoints"][0] and "ckpt-12" in err
+  assert (ckpts / "damaged" / "ckpt-12.data-00000-of-00001").exists()
+  (wa, sa), (wb, sb) = weights_of(tmp_path / "a"), weights_of(tmp_path / "b")
+  assert sa == sb == 12 and "skipped" not in capfd.readouterr().err
+  for x, y in zip(wa, wb):
+    np.testing.assert_array_equal(x, y)
+  assert unbroken["last_loss"] == again["last_loss"]
+  # Every checkpoint damaged: one clear error.
+  for path in list(ckpts.glob("ckpt-*.data-*")) + list((tmp_path / "b" / "weights").glob("*.data-*")):
+    truncate(path)
+  with pytest.raises(train.NoReadableCheckpoint, match="no checkpoint of .* can be read"):
+    run(tmp_path / "b", data, max_steps=12)
+  with pytest.raises(train.NoReadableCheckpoint, match="no checkpoint of .* can be read"):
+    train.load_trained(tmp_path / "b")
