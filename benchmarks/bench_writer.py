@@ -54,15 +54,16 @@ SECTIONS = {False: "## The writer against the baseline: quality after the same m
 VARIANTS = {
     "baseline": ("baseline", {}),
     "+bfloat16": ("baseline", {"compute_dtype": "bfloat16"}),
-    "+note decoder": ("baseline", {"decoder": "notes", "hold": 0.8, "min_note_steps": 2,
-                                   "bridge_steps": 4}),
+    "+note decoder": ("baseline", {f: getattr(model_lib.WRITER, f) for f in (
+        "decoder", "hold", "min_note_steps", "bridge_steps", "grid_steps", "density")}),
     "+beat windows": ("baseline", {"offset_grid": 8}),
     "+transposition": ("baseline", {"offset_grid": 104, "transpose": 5}),
     "writer": ("writer", {}),
 }
 ABLATION = tuple(VARIANTS)
 # DrawConfig fields that change how pieces are decoded, not how the model trains.
-_DECODING_FIELDS = ("alpha", "decoder", "hold", "min_note_steps", "bridge_steps")
+_DECODING_FIELDS = ("alpha", "decoder", "hold", "min_note_steps", "bridge_steps",
+                    "grid_steps", "density")
 
 
 def variant_config(name):
@@ -154,6 +155,10 @@ def main(argv=None):
                                    "feature_sets": feature_sets,
                                    "variants": {v: dataclasses.asdict(c)
                                                 for v, c in configs.items()}}, seeds[0])
+  command = ("python -m benchmarks.bench_writer " + " ".join(sys.argv[1:])).strip()
+  state.setdefault("commands", [])
+  if command not in state["commands"]:
+    state["commands"].append(command)
   done = {(r["variant"], r["seed"], r["minutes"]) for r in state["records"]}
 
   corpus = corpus_lib.load_corpus(args.corpus)
@@ -193,6 +198,7 @@ def _with_config(model, config):
   """The trained model with the variant's decoding fields (a shared training folder)."""
   model.config = dataclasses.replace(model.config, **{f: getattr(config, f)
                                                       for f in _DECODING_FIELDS})
+  model.density_reference_cells = None  # the reference draw of these weights, recomputed
   return model
 
 
@@ -221,9 +227,9 @@ def _row(r, feature_set, first):
 
 def write_section(args, state, feature_sets):
   records = sorted(state["records"], key=lambda r: (r["minutes"], r["variant"], r["seed"]))
-  cmd = "python -m benchmarks.bench_writer " + " ".join(sys.argv[1:])
+  commands = "; ".join(f"`{c}`" for c in state["commands"])
   lines = [SECTIONS[args.ablation], "",
-           f"Command: `{cmd.strip()}`  ",
+           f"Commands (records of every one of them, one JSON): {commands}  ",
            f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC  ",
            f"Machine: {common.machine_line()}; the load average (1 / 5 / 15 min) at each "
            "record is in the JSON",

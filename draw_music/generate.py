@@ -37,18 +37,62 @@ def generate_rolls(model, n, alpha, seed):
     `[n, chunk_steps, 128]` bool pieces.
   """
   canvases = np.asarray(model.sample(n, seed=seed))
-  return canvases, decode_canvases(model.config, canvases[:, -1], alpha)
+  return canvases, decode_for(model, canvases[:, -1], alpha)
 
 
-def decode_canvases(config, canvases, alpha=None):
+# The fixed draw of the model that `density='corpus'` ranks each piece's density against.
+DENSITY_REFERENCE_DRAW = 1000
+DENSITY_REFERENCE_SEED = 2**31 - 1
+
+
+def decode_canvases(config, canvases, alpha=None, corpus_cells=None, model_expected=None):
   """`[n, chunk_steps, 128]` bool pieces from final canvases, by `config`'s decoder.
 
   'paper' thresholds at `alpha` (default `config.alpha`) after min-max normalisation;
-  'notes' is the note decoder (`postprocess.to_rolls`).
+  'notes' is the note decoder (`postprocess.to_rolls`); with `config.density == 'corpus'`
+  its targets are `postprocess.density_targets` of `model_expected` (the model's reference
+  draw, `density_reference`) and `corpus_cells` (the training chunks' active cells).
   """
   alpha = config.alpha if alpha is None else alpha
+  canvases = np.asarray(canvases)
+  targets = None
+  if config.decoder == "notes" and config.density == "corpus":
+    if corpus_cells is None or model_expected is None:
+      raise ValueError("this config's decoder follows the training corpus's density: it "
+                       "needs the corpus's active cells per chunk (corpus_density.json in "
+                       "the training folder) and the model's reference draw")
+    targets = postprocess.density_targets(postprocess.expected_cells(canvases),
+                                          model_expected, corpus_cells)
   return np.asarray(postprocess.to_rolls(canvases, config.decoder, alpha, config.hold,
-                                         config.min_note_steps, config.bridge_steps))
+                                         config.min_note_steps, config.bridge_steps,
+                                         targets, config.grid_steps))
+
+
+def density_reference(model):
+  """`[DENSITY_REFERENCE_DRAW]` expected active cells of a fixed draw of `model` (cached)."""
+  cached = getattr(model, "density_reference_cells", None)
+  if cached is None:
+    from draw_music import latent  # pylint: disable=g-import-not-at-top  (TensorFlow)
+    if model.config.attention:
+      canvases = np.asarray(model.sample(DENSITY_REFERENCE_DRAW,
+                                         seed=DENSITY_REFERENCE_SEED)[:, -1])
+    else:
+      canvases = latent.decode_last(model, latent.prior_latents(
+          model, DENSITY_REFERENCE_DRAW, DENSITY_REFERENCE_SEED))
+    cached = postprocess.expected_cells(canvases)
+    model.density_reference_cells = cached
+  return cached
+
+
+def decode_for(model, canvases, alpha=None):
+  """`decode_canvases` with what `model` carries: its config and, for density='corpus',
+  its training corpus's active cells (`model.corpus_cells`, set by `train.load_trained`)
+  and its reference draw."""
+  cfg = model.config
+  if cfg.decoder == "notes" and cfg.density == "corpus":
+    return decode_canvases(cfg, canvases, alpha, getattr(model, "corpus_cells", None),
+                           density_reference(model))
+  return decode_canvases(cfg, canvases, alpha)
 
 
 STEPS_PER_BEAT = midi_io.STEPS_PER_BEAT
@@ -75,7 +119,7 @@ def last_canvases_binarized(model, n, alpha, seed):
       canvases = np.asarray(model.sample(size, seed=seed + b)[:, -1])
     else:
       canvases = latent.decode_last(model, latent.prior_latents(model, size, seed + b))
-    out.append(decode_canvases(model.config, canvases, alpha))
+    out.append(decode_for(model, canvases, alpha))
   return np.concatenate(out)
 
 

@@ -87,7 +87,7 @@ def interpolate_chunks(model, chunk_from, chunk_to, num, method="slerp", alpha=N
   z = latent.interpolate(codes[0], codes[1], num, method)
   probabilities = latent.decode_last(model, z)
   return {"t": np.linspace(0.0, 1.0, num), "z": z, "probabilities": probabilities,
-          "rolls": generate.decode_canvases(model.config, probabilities, alpha)}
+          "rolls": generate.decode_for(model, probabilities, alpha)}
 
 
 def _parser():

@@ -101,6 +101,11 @@ class DrawConfig:
     min_note_steps: the 'notes' decoder drops notes shorter than this many steps.
     bridge_steps: the 'notes' decoder joins two notes of one pitch across a gap of at most
       this many steps in which no other note starts (`postprocess.bridge_gaps`; 0: never).
+    grid_steps: the 'notes' decoder writes notes on a grid of this many steps (1: every
+      step; 2: sixteenth notes). Must divide `chunk_steps`.
+    density: the 'notes' decoder's active cells per piece: 'model' (the model's own
+      expectation) or 'corpus' (the training corpus's distribution, ranked as the model
+      ranks its pieces: `postprocess.density_targets`).
   """
   chunk_steps: int = 104
   num_pitches: int = 128
@@ -125,6 +130,8 @@ class DrawConfig:
   hold: float = 0.5
   min_note_steps: int = 2
   bridge_steps: int = 0
+  grid_steps: int = 1
+  density: str = "model"
 
   def __post_init__(self):
     for name in ("chunk_steps", "num_pitches", "latent_dim", "num_steps", "enc_units",
@@ -163,6 +170,12 @@ class DrawConfig:
     if self.decoder not in postprocess.DECODERS:
       raise ValueError(f"decoder must be one of {postprocess.DECODERS}, got "
                        f"{self.decoder!r}")
+    if isinstance(self.grid_steps, bool) or not isinstance(self.grid_steps, (int, np.integer)) \
+        or self.grid_steps < 1 or self.chunk_steps % self.grid_steps:
+      raise ValueError(f"grid_steps must be a positive divisor of chunk_steps "
+                       f"({self.chunk_steps}), got {self.grid_steps!r}")
+    if self.density not in ("model", "corpus"):
+      raise ValueError(f"density must be 'model' or 'corpus', got {self.density!r}")
     if not (isinstance(self.hold, (int, float)) and 0 < self.hold <= 1):
       raise ValueError(f"hold must be in (0, 1], got {self.hold!r}")
     if isinstance(self.min_note_steps, bool) or not isinstance(
@@ -194,12 +207,13 @@ def cpu_has_bf16_matmuls():
 # The `writer` recipe (beyond the paper; the README's "The writer" says what each part does
 # and BENCHMARKS.md measures it): the paper's architecture, optimiser and chunks, the big
 # matmuls in bfloat16 where the CPU has them (more steps a minute), and its canvases decoded
-# into notes: each piece as dense as the model expects, notes held through dips (hysteresis
-# 0.8), no one-step blips, re-strikes across gaps of up to 4 steps joined where nothing else
-# starts. Windows on every beat and transposition (`offset_grid`, `transpose`) are options,
+# into notes on the sixteenth-note grid: each piece as dense as the corpus's chunk of the same
+# rank, notes held through dips (hysteresis 0.6), no blips shorter than a sixteenth,
+# re-strikes across gaps of up to 4 steps joined where nothing else starts. Windows on every beat and transposition (`offset_grid`, `transpose`) are options,
 # not part of it: at equal steps within a 10-minute budget they made the pieces worse
 # (BENCHMARKS.md, the ablation).
-WRITER = DrawConfig(decoder="notes", hold=0.8, min_note_steps=2, bridge_steps=4,
+WRITER = DrawConfig(decoder="notes", hold=0.6, min_note_steps=2, bridge_steps=4,
+                    grid_steps=2, density="corpus",
                     compute_dtype="bfloat16" if cpu_has_bf16_matmuls() else "float32")
 
 CONFIGS = {

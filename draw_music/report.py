@@ -100,6 +100,8 @@ def model_report(model, chunks, piece_index, out_dir, n=100, alpha=None, seed=0,
   """
   out_dir = pathlib.Path(out_dir)
   alpha = model.config.alpha if alpha is None else alpha
+  if getattr(model, "corpus_cells", None) is None:  # the corpus the pieces are judged against
+    model.corpus_cells = np.asarray(chunks).reshape(len(chunks), -1).sum(axis=1)
   canvases, rolls = generate.generate_rolls(model, n, alpha, seed)
   del canvases
   paths = generate.write_pieces(rolls, out_dir / "generated")

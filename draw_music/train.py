@@ -5,6 +5,7 @@ resumes from the last checkpoint under `out_dir` when there is one (rerunning th
 command resumes). Layout of `out_dir`:
 
   config.json     the model and training configs (a resumed run must match them)
+  corpus_density.json  active cells of every training chunk (for the note decoder)
   checkpoints/    `tf.train.CheckpointManager` checkpoints `ckpt-STEP`: weights, Adam state,
                   step, time; the latest `max_to_keep` (2) are kept
   weights/        `weights-STEP`: the final weights alone (no optimizer state, a third of a
@@ -47,6 +48,10 @@ from draw_music import model as model_lib
 from draw_music import pipeline
 
 ORDERS = pipeline.ORDERS
+
+
+# Active cells of every training chunk (the note decoder's density='corpus' reads it).
+CORPUS_DENSITY_FILE = "corpus_density.json"
 
 
 class TrainingDiverged(RuntimeError):
@@ -237,6 +242,9 @@ def load_trained(out_dir, warn=_warn):
       warn)
   if restored is None:
     raise _none_readable(out_dir, skipped)
+  density = out_dir / CORPUS_DENSITY_FILE
+  if density.exists():
+    model.corpus_cells = np.asarray(json.loads(density.read_text())["active_cells"])
   return model, int(ckpt.step.numpy())
 
 
@@ -288,7 +296,7 @@ def _step_function(model, optimizer, jit_compile):
 def train(model_config, chunks, piece_index, out_dir, train_config, rolls=None):
   """Trains (or resumes training) a DRAW model on corpus chunks.
 
-  With `model_config.offset_grid > 0` (the `writer` config) the batches are windows of the
+  With `model_config.offset_grid > 0` (beyond the paper) the batches are windows of the
   whole pieces `rolls` instead of `chunks` (`pipeline.make_window_dataset`, transposed by up
   to `model_config.transpose` semitones); `chunks` then only sets the epoch length.
 
@@ -327,6 +335,9 @@ def train(model_config, chunks, piece_index, out_dir, train_config, rolls=None):
   _check_resume(out_dir, record)
   out_dir.mkdir(parents=True, exist_ok=True)
   (out_dir / "config.json").write_text(json.dumps(record, indent=1) + "\n")
+  # The training chunks' active cells, for decoders that follow the corpus's density.
+  (out_dir / CORPUS_DENSITY_FILE).write_text(json.dumps(
+      {"active_cells": np.sort(chunks.reshape(len(chunks), -1).sum(axis=1)).tolist()}) + "\n")
 
   keras.utils.set_random_seed(train_config.seed)  # initial weights
   model = model_lib.DrawModel(model_config, seed=train_config.seed)

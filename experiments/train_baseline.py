@@ -66,6 +66,11 @@ _MIN_NOTE_STEPS = flags.DEFINE_integer("min_note_steps", None, "note decoder: dr
 _BRIDGE_STEPS = flags.DEFINE_integer("bridge_steps", None, "note decoder: join re-struck "
                                      "notes across gaps of at most this many steps",
                                      lower_bound=0)
+_GRID_STEPS = flags.DEFINE_integer("grid_steps", None, "note decoder: write notes on a grid "
+                                   "of this many steps (2 = sixteenths)", lower_bound=1)
+_DENSITY = flags.DEFINE_enum("density", None, ["model", "corpus"], "note decoder: active "
+                             "cells per piece from the model's expectation, or following the "
+                             "training corpus's distribution")
 _ORDER = flags.DEFINE_enum("order", "paper", list(train_lib.ORDERS),
                            "batch order: one chunk per piece, or shuffled chunks")
 _MINUTES = flags.DEFINE_float("minutes", None, "training time budget in minutes")
@@ -95,7 +100,8 @@ def model_config_from_flags():
                "alpha": _ALPHA.value, "offset_grid": _OFFSET_GRID.value,
                "transpose": _TRANSPOSE.value, "decoder": _DECODER.value,
                "hold": _HOLD.value, "min_note_steps": _MIN_NOTE_STEPS.value,
-               "bridge_steps": _BRIDGE_STEPS.value}
+               "bridge_steps": _BRIDGE_STEPS.value, "grid_steps": _GRID_STEPS.value,
+               "density": _DENSITY.value}
   return dataclasses.replace(model_lib.get_config(_CONFIG.value),
                              **{k: v for k, v in overrides.items() if v is not None})
 

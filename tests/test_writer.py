@@ -124,6 +124,32 @@ def test_to_rolls_paper_is_binarize_and_notes_uses_the_expected_cells():
     postprocess.to_rolls(canvases, "beam")
 
 
+def test_density_targets_follow_the_corpus_in_the_models_order():
+  model_expected = np.array([10.0, 20.0, 30.0, 40.0])  # the model's reference draw
+  corpus = np.array([100, 300, 200, 500, 400])         # quantiles 100 .. 500
+  # Mid-ranks 0, 1.5 (ties 20 once: between 1 and 2), 4 -> q = (rank + .5) / 5.
+  got = postprocess.density_targets(np.array([5.0, 20.0, 45.0]), model_expected, corpus)
+  want = np.round(np.quantile(corpus, [0.5 / 5, 2.0 / 5, 4.5 / 5]))
+  np.testing.assert_array_equal(got, want)
+  assert got[0] < got[1] < got[2]  # the model's order is kept
+
+
+def test_grid_decoding_puts_notes_on_the_grid():
+  rng = np.random.default_rng(9)
+  canvases = rng.random((4, 16, 12)) ** 3
+  rolls = postprocess.to_rolls(canvases, "notes", hold=1.0, min_note_steps=1,
+                               targets=np.array([20, 30, 40, 50]), grid_steps=2)
+  # Every step pair is on or off together, and the coarse cells are the top ones of the
+  # pairwise maxima (hold 1, no minimum: a plain density-matched threshold).
+  np.testing.assert_array_equal(rolls[:, 0::2], rolls[:, 1::2])
+  coarse = canvases.reshape(4, 8, 2, 12).max(axis=2)
+  for roll, c, k in zip(rolls[:, 0::2], coarse, [10, 15, 20, 25]):
+    assert roll.sum() == k
+    assert c[roll].min() > c[~roll].max()
+  with pytest.raises(ValueError, match="grid_steps"):
+    postprocess.to_rolls(canvases, "notes", grid_steps=3)
+
+
 # ------------------------------------------------------------------------------- windows
 
 
@@ -185,8 +211,9 @@ def test_writer_config_is_the_paper_architecture_plus_its_levers():
   same = ("chunk_steps", "latent_dim", "num_steps", "enc_units", "dec_units", "batch_size",
           "learning_rate", "beta_1", "beta_2", "attention")
   assert all(getattr(paper, f) == getattr(writer, f) for f in same)
-  assert (writer.decoder, writer.hold, writer.min_note_steps, writer.bridge_steps) == (
-      "notes", 0.8, 2, 4)
+  assert (writer.decoder, writer.hold, writer.min_note_steps, writer.bridge_steps,
+          writer.grid_steps, writer.density) == ("notes", 0.6, 2, 4, 2, "corpus")
+  assert (writer.offset_grid, writer.transpose) == (0, 0)
   assert writer.compute_dtype == ("bfloat16" if model_lib.cpu_has_bf16_matmuls()
                                   else "float32")
   assert (paper.offset_grid, paper.transpose, paper.decoder) == (0, 0, "paper")
@@ -246,6 +273,25 @@ def trained_writer(tmp_path_factory, corpus):
   train.train(TINY_WRITER, chunks, piece_index, out_dir,
               train.TrainConfig(max_steps=3, verbose=False), rolls=rolls)
   return out_dir
+
+
+def test_corpus_density_decoder_reads_the_training_folder(trained_writer, corpus):
+  from draw_music import generate  # pylint: disable=g-import-not-at-top
+  _, chunks, _ = corpus
+  model, _ = train.load_trained(trained_writer)
+  np.testing.assert_array_equal(model.corpus_cells,
+                                np.sort(chunks.reshape(len(chunks), -1).sum(axis=1)))
+  model.config = dataclasses.replace(model.config, density="corpus", grid_steps=2)
+  canvases, rolls = generate.generate_rolls(model, 5, alpha=0.25, seed=3)
+  targets = postprocess.density_targets(
+      canvases[:, -1].astype(np.float64).sum(axis=(1, 2)),
+      generate.density_reference(model), model.corpus_cells)
+  want = postprocess.to_rolls(canvases[:, -1], "notes", hold=0.6, min_note_steps=2,
+                              targets=targets, grid_steps=2)
+  np.testing.assert_array_equal(rolls, want)
+  model.corpus_cells = None
+  with pytest.raises(ValueError, match="corpus_density.json"):
+    generate.generate_rolls(model, 2, alpha=0.25, seed=3)
 
 
 def test_generated_pieces_use_the_configs_decoder(trained_writer):
