@@ -189,7 +189,7 @@ def main(argv=None):
                   **score(model, config, args.num_pieces, seed, judge)}
         state["records"].append(record)
         results.write_json(json_path, state)
-        write_section(args, state, feature_sets)
+        write_section(args, state, feature_sets, variants)
         print(format_record(record, feature_sets), flush=True)
   return 0
 
@@ -225,8 +225,10 @@ def _row(r, feature_set, first):
           f"{s['p_value']:.3g} | {s['verdict']} | {ks} |")
 
 
-def write_section(args, state, feature_sets):
-  records = sorted(state["records"], key=lambda r: (r["minutes"], r["variant"], r["seed"]))
+def write_section(args, state, feature_sets, variants):
+  order = {v: i for i, v in enumerate(VARIANTS)}
+  records = sorted((r for r in state["records"] if r["variant"] in variants),
+                   key=lambda r: (r["minutes"], order[r["variant"]], r["seed"]))
   commands = "; ".join(f"`{c}`" for c in state["commands"])
   lines = [SECTIONS[args.ablation], "",
            f"Commands (records of every one of them, one JSON): {commands}  ",
