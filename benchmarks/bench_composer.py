@@ -26,7 +26,6 @@ from __future__ import annotations
 import datetime
 import pathlib
 import sys
-import time
 
 import numpy as np
 
@@ -49,16 +48,10 @@ EXPERIMENT_RUNS = 3
 FOLDERS = ("beethoven_piano", "jazz", "mozart_piano", "other", "schubert_piano")
 
 
-def _median_time(fn, runs=NUM_RUNS, warm_up=True):
-  if warm_up:
-    fn()
-  times = []
-  for _ in range(runs):
-    start = time.perf_counter()
-    fn()
-    times.append(time.perf_counter() - start)
-  return float(np.median(times)), times
 
+
+def _median_time(fn, runs=NUM_RUNS, warm_up=True):
+  return common.median_time(fn, runs, warm_up)
 
 def _corpora():
   """`name -> rolls` of the shared folders (empty without them)."""

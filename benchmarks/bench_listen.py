@@ -20,10 +20,8 @@ from __future__ import annotations
 import argparse
 import datetime
 import pathlib
-import statistics
 import sys
 import tempfile
-import time
 
 from benchmarks import common
 
@@ -33,15 +31,6 @@ SECTION = "## Listening: audio rendering and long pieces"
 RENDER_GOAL_S = 10.0
 LONG_GOAL_S = 1.0
 
-
-def _time(fn, runs):
-  fn()  # warm-up
-  times = []
-  for _ in range(runs):
-    start = time.perf_counter()
-    fn()
-    times.append(time.perf_counter() - start)
-  return statistics.median(times), times
 
 
 def main(argv=None):
@@ -69,10 +58,11 @@ def main(argv=None):
   with tempfile.TemporaryDirectory() as tmp:
     _, rolls = generate.generate_rolls(model, 100, model.config.alpha, 0)
     paths = generate.write_pieces(rolls, tmp, pictures=False)
-    render_median, render_times = _time(lambda: audio.render_files(paths), args.render_runs)
+    render_median, render_times = common.median_time(lambda: audio.render_files(paths),
+                                                     args.render_runs)
     seconds_of_audio = sum(audio.read_wav(p.replace(".mid", ".wav"))[0].shape[0]
                            for p in paths) / audio.DEFAULT_SAMPLE_RATE
-  long_median, long_times = _time(
+  long_median, long_times = common.median_time(
       lambda: generate.generate_long(model, 1, 64, model.config.alpha, 0), args.long_runs)
   load_after = common.load_average()
   fmt = lambda ts: ", ".join(f"{t:.3f}" for t in ts)

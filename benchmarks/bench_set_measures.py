@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime
 import pathlib
 import sys
-import time
 
 import numpy as np
 
@@ -67,15 +66,6 @@ def load_sets(num_signatures=NUM_SIGNATURES, seed=0):
                              f"{len(names)} (shared data not found)")
 
 
-def _median_time(fn, runs=NUM_RUNS):
-  fn()  # warm-up
-  times = []
-  for _ in range(runs):
-    start = time.perf_counter()
-    fn()
-    times.append(time.perf_counter() - start)
-  return float(np.median(times)), times
-
 
 def run_benchmark(ref, other, names):
   """Median seconds of each measure, of the three together and of `compare_sets`."""
@@ -123,6 +113,10 @@ def format_section(results, description, values, load_before):
       "",
   ]
   return lines
+
+
+def _median_time(fn):
+  return common.median_time(fn, NUM_RUNS)
 
 
 def main(argv=None):

@@ -33,7 +33,6 @@ import pathlib
 import sys
 import time
 
-import numpy as np
 
 from benchmarks import common
 from draw_music import corpus as corpus_lib

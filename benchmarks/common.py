@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pathlib
 import platform
+import time
 
 import numpy as np
 
@@ -57,3 +58,19 @@ def write_section(path, lines):
   tmp = path.with_name(path.name + f".tmp{os.getpid()}")
   tmp.write_text("\n".join(new).rstrip("\n") + "\n", encoding="utf-8")
   os.replace(tmp, path)
+
+
+def median_time(fn, runs, warm_up=True):
+  """Calls `fn` `runs` times (after one untimed call when `warm_up`).
+
+  Returns:
+    `(median seconds, [seconds of each run])`.
+  """
+  if warm_up:
+    fn()
+  times = []
+  for _ in range(runs):
+    start = time.perf_counter()
+    fn()
+    times.append(time.perf_counter() - start)
+  return float(np.median(times)), times

@@ -17,6 +17,7 @@ chained by `generate_long` (its docstring says how and why).
 
 from __future__ import annotations
 
+import argparse
 import pathlib
 import sys
 

@@ -14,12 +14,10 @@ distance histograms).
 """
 
 import os
-import sys
 
 from absl import app
 from absl import flags
 
-from draw_music import corpus as corpus_lib
 from draw_music import generate
 from draw_music import measure
 from draw_music import plotting

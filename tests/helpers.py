@@ -26,3 +26,18 @@ def write_corpus(folder, rolls):
   for i, roll in enumerate(rolls):
     midi_io.write_midi(roll, folder / f"piece_{i:02d}.mid")
   return folder
+
+
+def train_tiny(out_dir, steps=3):
+  """A tiny model (`tiny` config) trained `steps` steps on 12 random 16-step chunks.
+
+  Returns:
+    `(out_dir, chunks)`.
+  """
+  from draw_music import model as model_lib  # pylint: disable=g-import-not-at-top  (TF)
+  from draw_music import train  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(0)
+  chunks = np.stack([random_roll(rng, 16, 0.4) for _ in range(12)])
+  train.train(model_lib.get_config("tiny"), chunks, np.arange(12) % 4, out_dir,
+              train.TrainConfig(max_steps=steps, verbose=False))
+  return out_dir, chunks

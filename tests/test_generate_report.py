@@ -13,7 +13,6 @@ from draw_music import features
 from draw_music import generate
 from draw_music import measure
 from draw_music import midi_io
-from draw_music import model as model_lib
 from draw_music import report
 from draw_music import train
 from tests import helpers
@@ -51,12 +50,7 @@ def test_score_against_corpus_is_the_measure():
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-  out_dir = tmp_path_factory.mktemp("run")
-  rng = np.random.default_rng(0)
-  chunks = np.stack([helpers.random_roll(rng, 16, 0.4) for _ in range(12)])
-  train.train(model_lib.get_config("tiny"), chunks, np.arange(12) % 4, out_dir,
-              train.TrainConfig(max_steps=3, verbose=False))
-  return out_dir
+  return helpers.train_tiny(tmp_path_factory.mktemp("run"))[0]
 
 
 def test_generate_command_line(trained, tmp_path):

@@ -8,7 +8,6 @@ import pytest
 from draw_music import interpolate
 from draw_music import latent
 from draw_music import midi_io
-from draw_music import model as model_lib
 from draw_music import train
 from tests import helpers
 
@@ -37,12 +36,7 @@ def test_slerp_and_lerp_by_hand():
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-  out_dir = tmp_path_factory.mktemp("run")
-  rng = np.random.default_rng(0)
-  chunks = np.stack([helpers.random_roll(rng, 16, 0.4) for _ in range(12)])
-  train.train(model_lib.get_config("tiny"), chunks, np.arange(12) % 4, out_dir,
-              train.TrainConfig(max_steps=3, verbose=False))
-  return out_dir, chunks
+  return helpers.train_tiny(tmp_path_factory.mktemp("run"))
 
 
 def test_decode_and_encode_match_the_model(trained):

@@ -15,7 +15,6 @@ import pytest
 from draw_music import audio
 from draw_music import generate
 from draw_music import midi_io
-from draw_music import model as model_lib
 from draw_music import page
 from draw_music import train
 from tests import helpers
@@ -63,12 +62,7 @@ def test_chain_chunks_takes_the_continuing_candidate_and_cuts():
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-  out_dir = tmp_path_factory.mktemp("run")
-  rng = np.random.default_rng(0)
-  chunks = np.stack([helpers.random_roll(rng, 16, 0.4) for _ in range(12)])
-  train.train(model_lib.get_config("tiny"), chunks, np.arange(12) % 4, out_dir,
-              train.TrainConfig(max_steps=3, verbose=False))
-  return out_dir
+  return helpers.train_tiny(tmp_path_factory.mktemp("run"))[0]
 
 
 def test_generate_long_chains_the_model_samples(trained):
@@ -226,7 +220,7 @@ def screenshot(page_path, png_path, size=(1000, 900)):
 def test_page_renders_the_pieces_in_chromium(tmp_path):
   from draw_music import plotting  # pylint: disable=g-import-not-at-top
   rng = np.random.default_rng(1)
-  paths, rows = [], []
+  paths = []
   for i in range(3):
     midi = midi_io.write_midi(helpers.random_roll(rng, 104, 0.3), tmp_path / f"p{i}.mid")
     plotting.plt.close(plotting.plot_piano_roll(midi_io.read_midi(midi),
