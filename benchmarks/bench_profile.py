@@ -1,0 +1,299 @@
+r"""Where a training step's time goes, today's path against the one of commit dd36dcb.
+
+    python -m benchmarks.bench_profile [--repeats 15] [--loss_steps 150] \
+        [--corpus ../shared/data/beethoven_piano] [--out BENCHMARKS.md]
+
+For the paper's baseline (batch of 37 chunks, 3%-dense random chunks, fixed noise), in
+bfloat16 and in float32, it times each part of a step as its own `tf.function`:
+- forward: the loss (`DrawModel.losses_for`);
+- forward + backward: the loss and the gradients of every weight;
+- optimizer: the Adam update of the 20.4 M weights from fixed gradients;
+- step: the whole training step as `train.py` runs it (noise, loss, gradients, update);
+- matmuls of forward + backward: every matrix product of the gradients' graph (read from it:
+  same shapes, dtypes and transposes), run alone on random operands; the rest of forward +
+  backward is the difference.
+Both paths live in the same process: the old one is `draw_music/model.py` of `--old_commit`
+(read with `git show`, imported as its own module) with `keras.optimizers.Adam`, the new one
+this tree's model with `optim.FusedAdam`. Calls alternate between the two (old, new, old,
+...) so that both see the same load; each figure is the median of `--repeats` calls after
+warm-up. The ratio is new / old.
+
+Then the maths check: both paths train `--loss_steps` steps from the same initial weights
+on the same batches (the paper's batch order on `--corpus`, or random 3%-dense chunks when it
+is missing) with the same noise, and their mean loss over the last 10 steps must agree
+within `--tolerance` (0.5%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import importlib.util
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # pylint: disable=g-import-not-at-top
+import numpy as np  # pylint: disable=g-import-not-at-top
+import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+from benchmarks import common  # pylint: disable=g-import-not-at-top
+from draw_music import model as model_lib  # pylint: disable=g-import-not-at-top
+from draw_music import optim  # pylint: disable=g-import-not-at-top
+from draw_music import train  # pylint: disable=g-import-not-at-top
+
+SECTION = "## Training step profile: where the time goes, before and after"
+OLD_COMMIT = "dd36dcb"
+PARTS = ("forward", "forward + backward", "matmuls of forward + backward",
+         "rest of forward + backward", "optimizer update", "whole training step")
+REPO = pathlib.Path(__file__).resolve().parents[1]
+
+
+def old_model_module(commit=OLD_COMMIT):
+  """`draw_music/model.py` as it was at `commit`, imported as a module of its own."""
+  source = subprocess.run(["git", "show", f"{commit}:draw_music/model.py"], cwd=REPO,
+                          capture_output=True, text=True, check=True).stdout
+  path = pathlib.Path(tempfile.mkdtemp()) / f"model_{commit}.py"
+  path.write_text(source)
+  spec = importlib.util.spec_from_file_location(f"draw_music_model_{commit}", path)
+  module = importlib.util.module_from_spec(spec)
+  sys.modules[spec.name] = module  # dataclasses look their module up there
+  spec.loader.exec_module(module)
+  return module
+
+
+def random_batch(config, seed, density=0.03):
+  """`[batch_size, chunk_steps, 128]` float32 chunks with `density` of the cells on."""
+  rng = np.random.default_rng(seed)
+  shape = (config.batch_size, config.chunk_steps, config.num_pitches)
+  return tf.constant((rng.random(shape) < density).astype(np.float32))
+
+
+def build_pair(old_module, dtype, seed=0):
+  """`{'old': (model, optimizer), 'new': (...)}` with the same initial weights."""
+  config = dataclasses.replace(model_lib.get_config("baseline"), compute_dtype=dtype)
+  keras.utils.set_random_seed(seed)
+  new = model_lib.DrawModel(config, seed=seed)
+  new.build()
+  old = old_module.DrawModel(old_module.DrawConfig(**vars(config)), seed=seed)
+  old.build()
+  old.set_weights(new.get_weights())
+  pair = {}
+  for name, model, cls in (("old", old, keras.optimizers.Adam), ("new", new, optim.FusedAdam)):
+    optimizer = cls(config.learning_rate, config.beta_1, config.beta_2)
+    optimizer.build(model.trainable_weights)
+    pair[name] = (model, optimizer)
+  return pair
+
+
+def matmul_ops(concrete):
+  """`(a_shape, a_dtype, b_shape, b_dtype, transpose_a, transpose_b)` of every matmul."""
+  found = []
+  for op in concrete.graph.get_operations():
+    if op.type in ("MatMul", "BatchMatMulV2", "BatchMatMulV3"):
+      a, b = op.inputs[0], op.inputs[1]
+      if op.type == "MatMul":
+        ta, tb = op.get_attr("transpose_a"), op.get_attr("transpose_b")
+      else:
+        ta, tb = op.get_attr("adj_x"), op.get_attr("adj_y")
+      found.append((tuple(a.shape.as_list()), a.dtype, tuple(b.shape.as_list()), b.dtype,
+                    ta, tb))
+  return found
+
+
+def matmuls_only(ops, seed=0):
+  """A `tf.function` running the matmuls `ops` (see `matmul_ops`) on random operands."""
+  rng = np.random.default_rng(seed)
+  operands = [(tf.constant(rng.normal(size=a).astype(np.float32), a_dtype) if a_dtype
+               == tf.float32 else tf.cast(rng.normal(size=a).astype(np.float32), a_dtype),
+               tf.constant(rng.normal(size=b).astype(np.float32)) if b_dtype == tf.float32
+               else tf.cast(rng.normal(size=b).astype(np.float32), b_dtype), ta, tb)
+              for a, a_dtype, b, b_dtype, ta, tb in ops]
+
+  @tf.function
+  def run():
+    return [tf.matmul(a, b, transpose_a=ta, transpose_b=tb) for a, b, ta, tb in operands]
+
+  return run
+
+
+def part_functions(model, optimizer, x, eps):
+  """`{part: callable}` for one path (see the module docstring)."""
+  weights = model.trainable_weights
+
+  @tf.function
+  def forward():
+    return model.losses_for(x, eps)["loss"]
+
+  @tf.function
+  def gradients():
+    with tf.GradientTape() as tape:
+      loss = model.losses_for(x, eps)["loss"]
+    return tape.gradient(loss, weights)
+
+  fixed = [tf.constant(g) for g in gradients()]
+
+  @tf.function
+  def update():
+    optimizer.apply(fixed, weights)
+    return optimizer.iterations
+
+  step_fn = train._step_function(model, optimizer, False)  # pylint: disable=protected-access
+  seed = tf.constant([0, 0], tf.int64)
+  matmuls = matmuls_only(matmul_ops(gradients.get_concrete_function()))
+  return {"forward": lambda: forward().numpy(),
+          "forward + backward": lambda: gradients()[0].numpy(),
+          "matmuls of forward + backward": lambda: matmuls()[0].numpy(),
+          "optimizer update": lambda: update().numpy(),
+          "whole training step": lambda: step_fn(x, seed)[0].numpy()}
+
+
+def interleaved_medians(functions, repeats, warmup=3):
+  """Median ms of each callable in `functions` (a dict), calls alternating between them."""
+  for fn in functions.values():
+    for _ in range(warmup):
+      fn()
+  times = {key: [] for key in functions}
+  for _ in range(repeats):
+    for key, fn in functions.items():
+      start = time.perf_counter()
+      fn()
+      times[key].append(time.perf_counter() - start)
+  return {key: 1000.0 * float(np.median(v)) for key, v in times.items()}
+
+
+def profile(old_module, dtype, repeats, seed=0):
+  """`{(path, part): median ms}` for both paths of one compute dtype."""
+  pair = build_pair(old_module, dtype, seed)
+  config = pair["new"][0].config
+  x = random_batch(config, seed)
+  eps = tf.constant(np.random.default_rng(seed + 1).normal(
+      size=(config.batch_size, config.num_steps, config.latent_dim)).astype(np.float32))
+  functions = {}
+  for path in ("old", "new"):
+    for part, fn in part_functions(*pair[path], x, eps).items():
+      functions[(path, part)] = fn
+  # Alternate path by path within each part: old, new, old, new, ...
+  order = sorted(functions, key=lambda key: (PARTS.index(key[1]), key[0] != "old"))
+  medians = interleaved_medians({key: functions[key] for key in order}, repeats)
+  for path in ("old", "new"):
+    medians[(path, "rest of forward + backward")] = (
+        medians[(path, "forward + backward")] - medians[(path, "matmuls of forward + backward")])
+  return medians
+
+
+def training_batches(config, corpus, steps, seed):
+  """`steps` batches `[batch, chunk_steps, 128]` float32: paper order on `corpus`, or random."""
+  if corpus and pathlib.Path(corpus).is_dir():
+    from draw_music import corpus as corpus_lib  # pylint: disable=g-import-not-at-top
+    from draw_music import pipeline  # pylint: disable=g-import-not-at-top
+    chunks, piece_index = corpus_lib.corpus_chunks(corpus_lib.load_corpus(corpus).rolls,
+                                                   config.chunk_steps)
+    dataset = pipeline.make_dataset(chunks, piece_index, config.batch_size, "paper", seed,
+                                    repeat=True)
+    return [tf.cast(b, tf.float32) for b in dataset.take(steps)], corpus
+  return [random_batch(config, seed + 100 + i) for i in range(steps)], "random 3%-dense chunks"
+
+
+def compare_losses(old_module, dtype, batches, seed=0, last=10):
+  """Trains both paths alike on `batches`; returns each path's mean loss over the last steps."""
+  pair = build_pair(old_module, dtype, seed)
+  losses = {}
+  for path, (model, optimizer) in pair.items():
+    step_fn = train._step_function(model, optimizer, False)  # pylint: disable=protected-access
+    history = [float(step_fn(x, tf.constant([seed, s], tf.int64))[0])
+               for s, x in enumerate(batches)]
+    losses[path] = float(np.mean(history[-last:]))
+  return losses
+
+
+def main(argv=None):
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--repeats", type=int, default=15)
+  parser.add_argument("--loss_steps", type=int, default=150,
+                      help="steps of the maths check (0: skip it)")
+  parser.add_argument("--corpus", default="../shared/data/beethoven_piano")
+  parser.add_argument("--tolerance", type=float, default=0.005)
+  parser.add_argument("--old_commit", default=OLD_COMMIT)
+  parser.add_argument("--dtypes", default="bfloat16,float32")
+  parser.add_argument("--out", default=None, help="Markdown file to write the section into")
+  args = parser.parse_args(argv)
+  if args.repeats < 1:
+    parser.error(f"--repeats must be a positive integer, got {args.repeats}")
+  dtypes = args.dtypes.split(",")
+  if any(d not in model_lib.COMPUTE_DTYPES for d in dtypes):
+    parser.error(f"--dtypes must list some of {model_lib.COMPUTE_DTYPES}, got {args.dtypes!r}")
+  old_module = old_model_module(args.old_commit)
+  started = time.perf_counter()
+  results = {d: profile(old_module, d, args.repeats) for d in dtypes}
+  for dtype, medians in results.items():
+    print(f"{dtype}: part, old ms, new ms, new / old")
+    for part in PARTS:
+      old, new = medians[("old", part)], medians[("new", part)]
+      print(f"  {part:32s} {old:8.1f} {new:8.1f} {new / old:6.2f}")
+  sample_model = model_lib.DrawModel(model_lib.get_config("baseline"), seed=0)
+  sample_model.build()
+  sample_ms = interleaved_medians({"sample": lambda: sample_model.sample(100, seed=0).numpy()},
+                                  args.repeats)["sample"]
+  print(f"sample 100 pieces (all canvases): {sample_ms:.1f} ms")
+  checks = {}
+  if args.loss_steps:
+    config = model_lib.get_config("baseline")
+    batches, source = training_batches(config, args.corpus, args.loss_steps, 0)
+    for dtype in dtypes:
+      losses = compare_losses(old_module, dtype, batches)
+      rel = abs(losses["new"] - losses["old"]) / abs(losses["old"])
+      checks[dtype] = (losses, rel)
+      print(f"{dtype}: mean loss of steps {args.loss_steps - 9}-{args.loss_steps}: old "
+            f"{losses['old']:.3f}, new {losses['new']:.3f}, relative difference {rel:.5f} "
+            f"({'within' if rel <= args.tolerance else 'NOT within'} {args.tolerance})")
+  print(f"total {time.perf_counter() - started:.0f} s")
+  if args.out:
+    command = "python -m benchmarks.bench_profile " + " ".join(sys.argv[1:] if argv is None
+                                                               else argv)
+    lines = [SECTION, "", f"Command: `{command.strip()}`  ",
+             f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}  ",
+             f"Machine: {common.machine_line()}; TensorFlow {tf.__version__}; load average "
+             f"(1 / 5 / 15 min) at the end: {common.load_average()}. Four other agents were "
+             "working on the same 2 cores during this run: absolute times are noisy, the "
+             "ratios (both paths timed in the same process, calls alternating) less so.", "",
+             f"The paper's baseline, batch of 37 random 3%-dense chunks, fixed noise; medians of "
+             f"{args.repeats} calls of each part as its own `tf.function`. \"old\" is "
+             f"`draw_music/model.py` of commit {args.old_commit} with `keras.optimizers.Adam`, "
+             "\"new\" this tree's model with `optim.FusedAdam`. \"matmuls\" runs only the "
+             "matrix products of the forward + backward graph (same shapes and dtypes) on "
+             "random operands; \"rest\" is forward + backward minus that.", ""]
+    header = "| part |" + "".join(f" {d} old ms | {d} new ms | new / old |" for d in dtypes)
+    lines += [header, "|---|" + "---|---|---|" * len(dtypes)]
+    for part in PARTS:
+      cells = "".join(f" {results[d][('old', part)]:.1f} | {results[d][('new', part)]:.1f} | "
+                      f"{results[d][('new', part)] / results[d][('old', part)]:.2f} |"
+                      for d in dtypes)
+      lines.append(f"| {part} |{cells}")
+    lines += ["", f"Generating 100 pieces (all canvases, new path): {sample_ms:.1f} ms (goal: "
+              "under 50 ms)."]
+    goals = {"bfloat16": 0.6, "float32": 0.75}
+    for dtype in dtypes:
+      ratio = (results[dtype][("new", "whole training step")]
+               / results[dtype][("old", "whole training step")])
+      lines.append(f"Whole {dtype} training step: new / old = {ratio:.2f} (goal: at most "
+                   f"{goals[dtype]}, {'met' if ratio <= goals[dtype] else 'NOT met'}).")
+    if checks:
+      lines += ["", f"Same maths: both paths trained {args.loss_steps} steps from the same "
+                f"weights on the same batches ({source}, paper order, seed 0) with the same "
+                f"noise; mean loss over the last 10 steps:"]
+      for dtype, (losses, rel) in checks.items():
+        lines.append(f"- {dtype}: old {losses['old']:.3f}, new {losses['new']:.3f}, relative "
+                     f"difference {rel:.5f} (tolerance {args.tolerance}: "
+                     f"{'met' if rel <= args.tolerance else 'NOT met'}).")
+    common.write_section(args.out, lines + [""])
+
+
+if __name__ == "__main__":
+  main()
