@@ -9,9 +9,10 @@ bfloat16 and in float32, it times each part of a step as its own `tf.function`:
 - forward + backward: the loss and the gradients of every weight;
 - optimizer: the Adam update of the 20.4 M weights from fixed gradients;
 - step: the whole training step as `train.py` runs it (noise, loss, gradients, update);
-- matmuls of forward + backward: every matrix product of the gradients' graph (read from it:
-  same shapes, dtypes and transposes), run alone on random operands; the rest of forward +
-  backward is the difference.
+- matmuls of forward + backward: the matrix products' share of the op time in a profiler
+  trace of forward + backward (`tf.profiler`, op-type totals over 5 calls), times its median;
+  the rest is everything else (casts, concatenations, element-wise ops, ...). The largest op
+  types of that trace are printed and written too.
 Both paths live in the same process: the old one is `draw_music/model.py` of `--old_commit`
 (read with `git show`, imported as its own module) with `keras.optimizers.Adam`, the new one
 this tree's model with `optim.FusedAdam`. Calls alternate between the two (old, new, old,
@@ -50,6 +51,7 @@ from draw_music import train  # pylint: disable=g-import-not-at-top
 
 SECTION = "## Training step profile: where the time goes, before and after"
 OLD_COMMIT = "dd36dcb"
+LAST = 10  # the maths check compares the mean loss of the last LAST steps
 PARTS = ("forward", "forward + backward", "matmuls of forward + backward",
          "rest of forward + backward", "optimizer update", "whole training step")
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -92,35 +94,40 @@ def build_pair(old_module, dtype, seed=0):
   return pair
 
 
-def matmul_ops(concrete):
-  """`(a_shape, a_dtype, b_shape, b_dtype, transpose_a, transpose_b)` of every matmul."""
-  found = []
-  for op in concrete.graph.get_operations():
-    if op.type in ("MatMul", "BatchMatMulV2", "BatchMatMulV3"):
-      a, b = op.inputs[0], op.inputs[1]
-      if op.type == "MatMul":
-        ta, tb = op.get_attr("transpose_a"), op.get_attr("transpose_b")
-      else:
-        ta, tb = op.get_attr("adj_x"), op.get_attr("adj_y")
-      found.append((tuple(a.shape.as_list()), a.dtype, tuple(b.shape.as_list()), b.dtype,
-                    ta, tb))
-  return found
+MATMUL_TYPES = ("MatMul", "_MklMatMul", "_MklNativeFusedMatMul", "_MklFusedMatMul",
+                "BatchMatMulV2", "_MklBatchMatMulV2", "BatchMatMulV3")
 
 
-def matmuls_only(ops, seed=0):
-  """A `tf.function` running the matmuls `ops` (see `matmul_ops`) on random operands."""
-  rng = np.random.default_rng(seed)
-  operands = [(tf.constant(rng.normal(size=a).astype(np.float32), a_dtype) if a_dtype
-               == tf.float32 else tf.cast(rng.normal(size=a).astype(np.float32), a_dtype),
-               tf.constant(rng.normal(size=b).astype(np.float32)) if b_dtype == tf.float32
-               else tf.cast(rng.normal(size=b).astype(np.float32), b_dtype), ta, tb)
-              for a, a_dtype, b, b_dtype, ta, tb in ops]
+def op_type_times(fn, calls=5):
+  """`{op type: ms per call}` of the TensorFlow ops `fn` runs, from a profiler trace.
 
-  @tf.function
-  def run():
-    return [tf.matmul(a, b, transpose_a=ta, transpose_b=tb) for a, b, ta, tb in operands]
-
-  return run
+  Sums the durations of the ops' trace events (`name:type` events of the host's compute
+  threads) over `calls` calls. Ops that run at the same time on different threads both
+  count, so the total can exceed the wall time; the shares are what this is for.
+  """
+  from tensorflow.tsl.profiler.protobuf import xplane_pb2  # pylint: disable=g-import-not-at-top
+  fn()
+  logdir = tempfile.mkdtemp()
+  tf.profiler.experimental.start(logdir)
+  for _ in range(calls):
+    fn()
+  tf.profiler.experimental.stop()
+  totals = {}
+  for path in pathlib.Path(logdir).rglob("*.xplane.pb"):
+    space = xplane_pb2.XSpace()
+    space.ParseFromString(path.read_bytes())
+    for plane in space.planes:
+      names = {key: meta.name for key, meta in plane.event_metadata.items()}
+      for line in plane.lines:
+        for event in line.events:
+          name = names.get(event.metadata_id, "")
+          if ":" not in name or "::" in name:  # not a TensorFlow op
+            continue
+          op_type = name.rsplit(":", 1)[1].strip()
+          if op_type.startswith("__"):  # a whole function's call, not an op
+            continue
+          totals[op_type] = totals.get(op_type, 0.0) + event.duration_ps / 1e9 / calls
+  return totals
 
 
 def part_functions(model, optimizer, x, eps):
@@ -146,10 +153,8 @@ def part_functions(model, optimizer, x, eps):
 
   step_fn = train._step_function(model, optimizer, False)  # pylint: disable=protected-access
   seed = tf.constant([0, 0], tf.int64)
-  matmuls = matmuls_only(matmul_ops(gradients.get_concrete_function()))
   return {"forward": lambda: forward().numpy(),
           "forward + backward": lambda: gradients()[0].numpy(),
-          "matmuls of forward + backward": lambda: matmuls()[0].numpy(),
           "optimizer update": lambda: update().numpy(),
           "whole training step": lambda: step_fn(x, seed)[0].numpy()}
 
@@ -181,11 +186,18 @@ def profile(old_module, dtype, repeats, seed=0):
       functions[(path, part)] = fn
   # Alternate path by path within each part: old, new, old, new, ...
   order = sorted(functions, key=lambda key: (PARTS.index(key[1]), key[0] != "old"))
+  assert all(key[1] in PARTS for key in functions)
   medians = interleaved_medians({key: functions[key] for key in order}, repeats)
+  op_types = {}
   for path in ("old", "new"):
-    medians[(path, "rest of forward + backward")] = (
-        medians[(path, "forward + backward")] - medians[(path, "matmuls of forward + backward")])
-  return medians
+    # The matmuls' share of the op time of forward + backward, from a profiler trace.
+    times = op_type_times(functions[(path, "forward + backward")])
+    share = sum(v for k, v in times.items() if k in MATMUL_TYPES) / sum(times.values())
+    total = medians[(path, "forward + backward")]
+    medians[(path, "matmuls of forward + backward")] = share * total
+    medians[(path, "rest of forward + backward")] = (1.0 - share) * total
+    op_types[path] = times
+  return medians, op_types
 
 
 def training_batches(config, corpus, steps, seed):
@@ -201,7 +213,7 @@ def training_batches(config, corpus, steps, seed):
   return [random_batch(config, seed + 100 + i) for i in range(steps)], "random 3%-dense chunks"
 
 
-def compare_losses(old_module, dtype, batches, seed=0, last=10):
+def compare_losses(old_module, dtype, batches, seed=0, last=LAST):
   """Trains both paths alike on `batches`; returns each path's mean loss over the last steps."""
   pair = build_pair(old_module, dtype, seed)
   losses = {}
@@ -231,12 +243,17 @@ def main(argv=None):
     parser.error(f"--dtypes must list some of {model_lib.COMPUTE_DTYPES}, got {args.dtypes!r}")
   old_module = old_model_module(args.old_commit)
   started = time.perf_counter()
-  results = {d: profile(old_module, d, args.repeats) for d in dtypes}
+  results, op_types = {}, {}
+  for dtype in dtypes:
+    results[dtype], op_types[dtype] = profile(old_module, dtype, args.repeats)
   for dtype, medians in results.items():
     print(f"{dtype}: part, old ms, new ms, new / old")
     for part in PARTS:
       old, new = medians[("old", part)], medians[("new", part)]
       print(f"  {part:32s} {old:8.1f} {new:8.1f} {new / old:6.2f}")
+    print(f"{dtype}: op types of forward + backward, ms of op time per call (trace), old / new")
+    for op_type, new in sorted(op_types[dtype]["new"].items(), key=lambda kv: -kv[1])[:8]:
+      print(f"  {op_type:32s} {op_types[dtype]['old'].get(op_type, 0.0):8.1f} {new:8.1f}")
   sample_model = model_lib.DrawModel(model_lib.get_config("baseline"), seed=0)
   sample_model.build()
   sample_ms = interleaved_medians({"sample": lambda: sample_model.sample(100, seed=0).numpy()},
@@ -250,7 +267,8 @@ def main(argv=None):
       losses = compare_losses(old_module, dtype, batches)
       rel = abs(losses["new"] - losses["old"]) / abs(losses["old"])
       checks[dtype] = (losses, rel)
-      print(f"{dtype}: mean loss of steps {args.loss_steps - 9}-{args.loss_steps}: old "
+      first = max(1, args.loss_steps - LAST + 1)
+      print(f"{dtype}: mean loss of steps {first}-{args.loss_steps}: old "
             f"{losses['old']:.3f}, new {losses['new']:.3f}, relative difference {rel:.5f} "
             f"({'within' if rel <= args.tolerance else 'NOT within'} {args.tolerance})")
   print(f"total {time.perf_counter() - started:.0f} s")
@@ -266,9 +284,10 @@ def main(argv=None):
              f"The paper's baseline, batch of 37 random 3%-dense chunks, fixed noise; medians of "
              f"{args.repeats} calls of each part as its own `tf.function`. \"old\" is "
              f"`draw_music/model.py` of commit {args.old_commit} with `keras.optimizers.Adam`, "
-             "\"new\" this tree's model with `optim.FusedAdam`. \"matmuls\" runs only the "
-             "matrix products of the forward + backward graph (same shapes and dtypes) on "
-             "random operands; \"rest\" is forward + backward minus that.", ""]
+             "\"new\" this tree's model with `optim.FusedAdam`. \"matmuls\" is the matrix "
+             "products' share of the op time in a `tf.profiler` trace of forward + backward, "
+             "times its median; \"rest\" is the remainder (casts, concatenations, "
+             "element-wise ops).", ""]
     header = "| part |" + "".join(f" {d} old ms | {d} new ms | new / old |" for d in dtypes)
     lines += [header, "|---|" + "---|---|---|" * len(dtypes)]
     for part in PARTS:
@@ -276,6 +295,12 @@ def main(argv=None):
                       f"{results[d][('new', part)] / results[d][('old', part)]:.2f} |"
                       for d in dtypes)
       lines.append(f"| {part} |{cells}")
+    for dtype in dtypes:
+      lines += ["", f"{dtype} forward + backward, largest op types (ms of op time per call, "
+                "summed over threads, from the trace): "
+                + "; ".join(f"{k} {op_types[dtype]['old'].get(k, 0.0):.0f} -> {v:.0f}"
+                            for k, v in sorted(op_types[dtype]["new"].items(),
+                                               key=lambda kv: -kv[1])[:6]) + "."]
     lines += ["", f"Generating 100 pieces (all canvases, new path): {sample_ms:.1f} ms (goal: "
               "under 50 ms)."]
     goals = {"bfloat16": 0.6, "float32": 0.75}

@@ -30,8 +30,10 @@ Speed. Without attention the step loop runs under a hand-written backward pass
 the weight gradients of the big matmuls are formed once from all steps stacked
 (`[num_steps * batch, N]^T @ [num_steps * batch, 4 * enc_units]`) instead of as `num_steps`
 rank-`batch` products summed one by one. With `compute_dtype='bfloat16'` the big matmuls
-(x, xhat and write kernels, forward and backward) take bfloat16 operands; the master weights,
-LSTM states, canvas, KL and loss stay float32.
+of every step (xhat and write kernels, forward and backward) take bfloat16 operands; the
+once-per-batch `x @ W_x` and its gradient stay float32 (cheaper than casting the 8.9 M-weight
+kernel and its gradient), and so do the master weights, LSTM states, canvas, KL and loss.
+Training uses `optim.FusedAdam`: Keras's Adam with a one-pass update.
 
 Attention (`attention=True`, off by default, as in the paper): reads and writes through
 Gaussian filterbanks (Gregor et al. 2015, eqs. 19-27) with separate grids for time and pitch
