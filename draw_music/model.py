@@ -30,8 +30,10 @@ Speed. Without attention the step loop runs under a hand-written backward pass
 the weight gradients of the big matmuls are formed once from all steps stacked
 (`[num_steps * batch, N]^T @ [num_steps * batch, 4 * enc_units]`) instead of as `num_steps`
 rank-`batch` products summed one by one. With `compute_dtype='bfloat16'` the big matmuls
-(x, xhat and write kernels, forward and backward) take bfloat16 operands; the master weights,
-LSTM states, canvas, KL and loss stay float32.
+of every step (xhat and write kernels, forward and backward) take bfloat16 operands; the
+once-per-batch `x @ W_x` and its gradient stay float32 (cheaper than casting the 8.9 M-weight
+kernel and its gradient), and so do the master weights, LSTM states, canvas, KL and loss.
+Training uses `optim.FusedAdam`: Keras's Adam with a one-pass update.
 
 Attention (`attention=True`, off by default, as in the paper): reads and writes through
 Gaussian filterbanks (Gregor et al. 2015, eqs. 19-27) with separate grids for time and pitch
@@ -56,6 +58,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from draw_music import optim
 from draw_music import postprocess
 
 COMPUTE_DTYPES = ("float32", "bfloat16")
@@ -350,12 +353,26 @@ def _lstm_backward(d_h, d_cell, acts, prev_cell):
 def _draw_core(x, eps, weights, compute_dtype):
   """The no-attention step loop with its hand-written backward pass.
 
+  What it does to stream less memory than automatic differentiation would (each measured
+  by benchmarks/bench_profile.py):
+  - the encoder's `x` term, `x @ W_x` (once per batch), and its weight gradient
+    `x^T @ sum_t d_gates[t]` are float32 matmuls whatever `compute_dtype` is: with 37 rows
+    they are cheap, and they save casting the 8.9 M-weight `W_x` to bfloat16 and its
+    gradient back at every step;
+  - the write bias's gradient comes out of the write kernel's gradient matmul, as one more
+    row (`[h_dec, 1]^T @ d_canvas`), instead of a separate sum over every step's canvas
+    gradient;
+  - each step's canvas gradient is kept in `compute_dtype` (the copy that the step's
+    `d_h_dec` matmul needs anyway), so the weight gradient stacks them without casting
+    all of them again.
+
   Args:
     x: `[batch, N]` float32 flattened chunks.
     eps: `[num_steps, batch, latent_dim]` float32 noise.
     weights: float32 tensors `(enc_x, enc_xhat, enc_hdec, enc_rec, enc_bias, latent_kernel,
       latent_bias, dec_kernel, dec_rec, dec_bias, write_kernel, write_bias)`.
-    compute_dtype: `tf.float32` or `tf.bfloat16`, operand type of the big matmuls.
+    compute_dtype: `tf.float32` or `tf.bfloat16`, operand type of the big matmuls (all
+      but the `x` term's).
 
   Returns:
     `(logits [batch, N], mu [num_steps, batch, latent], log_sigma [same])`, float32.
@@ -377,7 +394,7 @@ def _draw_core(x, eps, weights, compute_dtype):
     enc_xhat_c = cast(enc_xhat)
     write_w_c = cast(write_w)
     enc_hr = tf.concat([enc_hdec, enc_rec], axis=0)  # [dec + enc, 4 enc]
-    x_gates = back(tf.matmul(cast(x), cast(enc_x))) + enc_bias  # once per batch
+    x_gates = tf.matmul(x, enc_x) + enc_bias  # once per batch, float32
 
     canvas = tf.zeros_like(x)
     h_enc = tf.zeros([batch, enc_units])
@@ -423,8 +440,9 @@ def _draw_core(x, eps, weights, compute_dtype):
       d_canvases, d_enc_gates, d_dec_gates, d_stats = [], [], [], []
       for t in reversed(range(num_steps)):
         s = saved[t]
-        d_canvases.append(d_canvas)
-        d_h_dec = d_h_dec + back(tf.matmul(cast(d_canvas), write_w_t))
+        d_canvas_c = cast(d_canvas)
+        d_canvases.append(d_canvas_c)
+        d_h_dec = d_h_dec + back(tf.matmul(d_canvas_c, write_w_t))
         d_dec, d_c_dec = _lstm_backward(d_h_dec, d_c_dec, s["dec_acts"], s["prev_c_dec"])
         d_dec_gates.append(d_dec)
         d_z = tf.matmul(d_dec, dec_w, transpose_b=True)
@@ -447,9 +465,9 @@ def _draw_core(x, eps, weights, compute_dtype):
       d_enc_all = stack(d_enc_gates)  # [steps * batch, 4 enc]
       d_dec_all = stack(d_dec_gates)
       d_stat_all = stack(d_stats)
-      d_canvas_all = stack(d_canvases)  # [steps * batch, N]
+      d_canvas_all = stack(d_canvases)  # [steps * batch, N], compute dtype
       rows = lambda key: tf.concat([s[key] for s in saved], axis=0)
-      d_enc_x = back(tf.matmul(cast(x), cast(tf.add_n(d_enc_gates)), transpose_a=True))
+      d_enc_x = tf.matmul(x, tf.add_n(d_enc_gates), transpose_a=True)
       d_enc_xhat = back(tf.matmul(rows("xhat"), cast(d_enc_all), transpose_a=True))
       d_enc_hr = tf.matmul(rows("hr"), d_enc_all, transpose_a=True)
       d_enc_bias = tf.reduce_sum(d_enc_all, axis=0)
@@ -458,8 +476,12 @@ def _draw_core(x, eps, weights, compute_dtype):
       d_dec_w = tf.matmul(rows("z"), d_dec_all, transpose_a=True)
       d_dec_rec = tf.matmul(rows("prev_h_dec"), d_dec_all, transpose_a=True)
       d_dec_b = tf.reduce_sum(d_dec_all, axis=0)
-      d_write_w = back(tf.matmul(rows("h_dec"), cast(d_canvas_all), transpose_a=True))
-      d_write_b = tf.reduce_sum(d_canvas_all, axis=0)
+      # [h_dec, 1]^T @ d_canvas: the kernel's gradient and, as its last row, the bias's.
+      h_dec_rows = rows("h_dec")
+      ones = tf.ones([tf.shape(h_dec_rows)[0], 1], h_dec_rows.dtype)
+      d_write = back(tf.matmul(tf.concat([h_dec_rows, ones], axis=1), d_canvas_all,
+                               transpose_a=True))
+      d_write_w, d_write_b = d_write[:dec_units], d_write[dec_units]
       return (None, None, d_enc_x, d_enc_xhat, d_enc_hr[:dec_units], d_enc_hr[dec_units:],
               d_enc_bias, d_lat_w, d_lat_b, d_dec_w, d_dec_rec, d_dec_b, d_write_w, d_write_b)
 
@@ -815,7 +837,7 @@ def _forget_bias(units):
 
 
 def create_model(config="baseline", seed=None, jit_compile="auto", **config_overrides):
-  """A `DrawModel` compiled with the config's Adam optimiser.
+  """A `DrawModel` compiled with the config's Adam optimiser (`optim.FusedAdam`).
 
   Args:
     config: a `DrawConfig` or a registered name.
@@ -832,7 +854,7 @@ def create_model(config="baseline", seed=None, jit_compile="auto", **config_over
     config = get_config(config)
   config = dataclasses.replace(config, **config_overrides)
   model = DrawModel(config, seed=seed)
-  model.compile(optimizer=keras.optimizers.Adam(config.learning_rate, config.beta_1,
-                                                config.beta_2),
+  model.compile(optimizer=optim.FusedAdam(config.learning_rate, config.beta_1,
+                                          config.beta_2),
                 jit_compile=jit_compile)
   return model

@@ -236,6 +236,24 @@ def test_bfloat16_matmuls_stay_close_to_float32():
   assert all(g.dtype == tf.float32 and np.isfinite(g.numpy()).all() for g in grads)
 
 
+def test_bfloat16_gradients_follow_the_float32_ones():
+  """Every weight's bfloat16 gradient (fast path) points where the float32 autodiff one does."""
+  x, eps = _batch(TINY, seed=8), _eps(TINY, seed=9)
+  model = _model()
+  bf16 = _model(dataclasses.replace(TINY, compute_dtype="bfloat16"))
+  bf16.set_weights(model.get_weights())
+  grads = {}
+  for name, m, fast in (("float32", model, False), ("bfloat16", bf16, True)):
+    with tf.GradientTape() as tape:
+      loss = m.losses_for(x, eps, fast=fast)["loss"]
+    grads[name] = [g.numpy().ravel() for g in tape.gradient(loss, m.trainable_weights)]
+  for weight, g32, g16 in zip(model.trainable_weights, grads["float32"], grads["bfloat16"]):
+    cosine = g32 @ g16 / (np.linalg.norm(g32) * np.linalg.norm(g16))
+    assert cosine > 0.999, weight.path
+    np.testing.assert_allclose(np.linalg.norm(g16), np.linalg.norm(g32), rtol=2e-2,
+                               err_msg=weight.path)
+
+
 def test_training_lowers_the_loss_on_a_fixed_batch():
   model = model_lib.create_model(TINY, seed=0, jit_compile=False, learning_rate=1e-2)
   x, eps = _batch(TINY, batch=TINY.batch_size), _eps(TINY, batch=TINY.batch_size)

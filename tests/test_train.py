@@ -1,4 +1,5 @@
-"""Training: resumption to the same weights (also after SIGKILL), NaN guard, config checks."""
+"""Training: resumption to the same weights (also after SIGKILL), NaN guard, config checks,
+and the fused Adam optimizer (same updates and state as Keras's)."""
 
 import os
 import signal
@@ -6,11 +7,13 @@ import subprocess
 import sys
 import time
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from draw_music import model as model_lib
+from draw_music import optim
 from draw_music import train
 from tests import helpers
 from tests.conftest import REPO
@@ -99,6 +102,80 @@ def test_another_config_in_the_same_folder_is_refused(tmp_path, data):
 def test_bad_train_config(kwargs, message):
   with pytest.raises(ValueError, match=message):
     train.TrainConfig(**kwargs)
+
+
+# ------------------------------------------------------------------------ fused Adam
+
+
+def _numpy_adam(weights, grads_per_step, lr, beta_1, beta_2, epsilon=1e-7):
+  """Adam by hand in float64 (Keras's form: bias corrections folded into the step size)."""
+  w = [np.array(x, np.float64) for x in weights]
+  m = [np.zeros_like(x) for x in w]
+  v = [np.zeros_like(x) for x in w]
+  for t, grads in enumerate(grads_per_step, start=1):
+    alpha = lr * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+    for i, g in enumerate(grads):
+      m[i] += (g - m[i]) * (1 - beta_1)
+      v[i] += (g * g - v[i]) * (1 - beta_2)
+      w[i] -= alpha * m[i] / (np.sqrt(v[i]) + epsilon)
+  return w, m, v
+
+
+def test_fused_adam_equals_keras_adam_and_numpy():
+  rng = np.random.default_rng(7)
+  shapes = [(5, 3), (11,), (2, 3, 4)]  # lopsided: a transposed update cannot pass
+  init = [rng.normal(size=s).astype(np.float32) for s in shapes]
+  grads = [[(rng.normal(size=s) * 10.0 ** rng.integers(-3, 2, size=s)).astype(np.float32)
+            for s in shapes] for _ in range(4)]
+  runs = {}
+  for cls in (keras.optimizers.Adam, optim.FusedAdam):
+    weights = [keras.Variable(x) for x in init]
+    optimizer = cls(3e-2, 0.8, 0.99)
+    optimizer.build(weights)
+    for step_grads in grads:
+      optimizer.apply([tf.constant(g) for g in step_grads], weights)
+    runs[cls] = ([w.numpy() for w in weights], [x.numpy() for x in optimizer._momentums],
+                 [x.numpy() for x in optimizer._velocities], int(optimizer.iterations))
+  expected = _numpy_adam(init, grads, 3e-2, 0.8, 0.99)
+  keras_run, fused_run = runs[keras.optimizers.Adam], runs[optim.FusedAdam]
+  assert keras_run[3] == fused_run[3] == 4
+  for kind in range(3):  # weights, first moments, second moments
+    for k, f, e in zip(keras_run[kind], fused_run[kind], expected[kind]):
+      np.testing.assert_allclose(f, k, rtol=2e-6, atol=1e-7)  # float32 rounding
+      np.testing.assert_allclose(f, e, rtol=1e-5, atol=1e-6)
+  assert not np.allclose(fused_run[0][0], init[0])
+
+
+def test_fused_adam_has_keras_adams_state_and_config():
+  weights = [keras.Variable(np.ones((3, 2), np.float32))]
+  fused, plain = optim.FusedAdam(1e-3), keras.optimizers.Adam(1e-3)
+  for optimizer in (fused, plain):
+    optimizer.build(weights)
+  suffixes = lambda o: [v.path.split("/", 1)[1] for v in o.variables]  # after the name
+  assert suffixes(fused) == suffixes(plain) and len(fused.variables) == 4  # step, rate, m, v
+  clone = optim.FusedAdam.from_config(fused.get_config())
+  assert isinstance(clone, optim.FusedAdam) and clone.get_config() == fused.get_config()
+  assert isinstance(model_lib.create_model(CONFIG, seed=0).optimizer, optim.FusedAdam)
+
+
+def test_checkpoint_of_keras_adam_resumes_with_fused_adam(tmp_path, data, monkeypatch):
+  """A run checkpointed with keras.optimizers.Adam (before FusedAdam) resumes with it."""
+  unbroken = run(tmp_path / "a", data, max_steps=12)
+  with monkeypatch.context() as patch:
+    patch.setattr(optim, "FusedAdam", keras.optimizers.Adam)
+    run(tmp_path / "b", data, max_steps=8)
+  resumed = run(tmp_path / "b", data, max_steps=12)
+  assert resumed["resumed_from"] == 8 and resumed["step"] == 12
+  (wa, _), (wb, _) = weights_of(tmp_path / "a"), weights_of(tmp_path / "b")
+  # The same updates up to float32 rounding (Adam's steps are ~1e-3: lost moments or a
+  # restarted step count would move weights far more than 1e-5).
+  for a, b in zip(wa, wb):
+    np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
+  assert resumed["last_loss"]["loss"] == pytest.approx(unbroken["last_loss"]["loss"],
+                                                       rel=1e-5)
+
+
+# ------------------------------------------------------------------- kill and resume
 
 
 STEPS = 400  # enough that the kill lands mid-training even on a fast machine
