@@ -11,7 +11,8 @@ baseline). For every mark (minutes of training time, the clock stopped while sco
 and variant, the model trains on (resuming its folder under --out_dir; variants that differ
 only in how a canvas becomes notes share one training folder), then `--num_pieces` pieces
 come straight from the sampler (seed = the training seed) through the variant's own decoder,
-with no selection, and are scored against the corpus:
+with no selection, and are scored against the corpus (the judgement's calibration and permutations use
+--judge_seed, 0, for every record):
 - the paper's per-piece distance: reference = every corpus chunk; the paper's Welch t-test
   of the generated distances against the corpus chunks' own;
 - the set-level judgement (`evaluate.set_level_report`, reference = every corpus chunk,
@@ -85,7 +86,7 @@ def top_ks(set_level, k=5):
   return [{"feature": r["feature"], "statistic": float(r["statistic"])} for r in ks]
 
 
-def score(model, config, num_pieces, seed, judge):
+def score(model, config, num_pieces, seed, judge, judge_seed=0):
   """Pieces straight from the sampler, scored; `judge` holds the corpus's references."""
   start = time.perf_counter()
   _, rolls = generate.generate_rolls(model, num_pieces, config.alpha, seed)
@@ -99,7 +100,7 @@ def score(model, config, num_pieces, seed, judge):
       out["distance"] = evaluate.summarize(d)
       out["t_test"] = report.welch_t_test(d, ref["corpus_distances"])
     s = evaluate.set_level_report(ref["sigs"], ref["piece_index"], sigs, ref["names"],
-                                  seed=seed, calibration=ref["calibration"])
+                                  seed=judge_seed, calibration=ref["calibration"])
     out["set_level"] = {k: s.get(k) for k in ("frechet", "p_value", "diversity_ratio",
                                                "verdict", "reason", "bound_view", "test")}
     out["set_level"]["thresholds"] = s["thresholds"]
@@ -134,6 +135,9 @@ def main(argv=None):
   parser.add_argument("--num_pieces", type=int, default=500)
   parser.add_argument("--feature_sets", default=features.DEFAULT_FEATURE_SET,
                       help="feature sets of the set-level judgement, comma list")
+  parser.add_argument("--judge_seed", type=int, default=0,
+                      help="seed of the judgement's calibration splits and permutations "
+                           "(fixed, so that every record is judged alike)")
   parser.add_argument("--out_dir", default="out/bench_writer")
   parser.add_argument("--out", default="BENCHMARKS.md")
   args = parser.parse_args(argv)
@@ -158,12 +162,15 @@ def main(argv=None):
   state.setdefault("commands", [])
   if command not in state["commands"]:
     state["commands"].append(command)
+  # Records judged with another calibration seed are judged again (no training needed).
+  state["records"] = [r for r in state["records"]
+                      if r.get("judge_seed", r["seed"]) == args.judge_seed]
   done = {(r["variant"], r["seed"], r["minutes"]) for r in state["records"]}
 
   corpus = corpus_lib.load_corpus(args.corpus)
   chunks, piece_index = corpus_lib.corpus_chunks(corpus.rolls, 104)
   print(f"{len(corpus)} pieces, {len(chunks)} chunks; calibrating the judgement", flush=True)
-  judge = build_judge(chunks, piece_index, feature_sets, seeds[0])
+  judge = build_judge(chunks, piece_index, feature_sets, args.judge_seed)
 
   for minutes in marks:
     for seed in seeds:
@@ -185,7 +192,8 @@ def main(argv=None):
         record = {"variant": variant, "seed": seed, "minutes": minutes, "step": step,
                   "trained_seconds": summary["elapsed_s"],
                   "load_average": common.load_average(),
-                  **score(model, config, args.num_pieces, seed, judge)}
+                  "judge_seed": args.judge_seed,
+                  **score(model, config, args.num_pieces, seed, judge, args.judge_seed)}
         state["records"].append(record)
         results.write_json(json_path, state)
         write_section(args, state, feature_sets, variants)
