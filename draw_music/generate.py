@@ -298,7 +298,8 @@ def _parser():
                       help="render each piece to WAV (default on; --no-audio to skip)")
   parser.add_argument("--reference", default=None,
                       help="a corpus folder to score the pieces against (distance and "
-                           "category on the page)")
+                           "category on the page) and to draw them beside "
+                           "(generated_vs_corpus.png)")
   parser.add_argument("--out_dir", default="out/generated", help="output folder")
   parser.add_argument("--verbose", action="store_true",
                       help="show TensorFlow's start-up and log lines")
@@ -348,6 +349,12 @@ def main(argv=None):
     except evaluate.EvaluationError as e:
       print(f"error: {e}", file=sys.stderr)
       return 2
+    if args.beats is None:  # one chunk each: beside chunks of the reference
+      from draw_music import corpus as corpus_lib  # pylint: disable=g-import-not-at-top
+      chunks, _ = corpus_lib.corpus_chunks(corpus_lib.load_corpus(args.reference).rolls,
+                                           model.config.chunk_steps)
+      plotting.plt.close(plotting.plot_generated_vs_corpus(
+          rolls, chunks, pathlib.Path(args.out_dir) / "generated_vs_corpus.png", args.seed))
   paths = write_pieces(rolls, args.out_dir)
   config = {"checkpoint": args.checkpoint, "step": step, "n": args.n, "alpha": alpha,
             "beats": args.beats, "candidates": args.candidates if args.beats else None,

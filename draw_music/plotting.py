@@ -139,6 +139,25 @@ def plot_roll_grid(groups, path=None, title=None, columns=4, low=21, high=108,
   return _save(fig, path)
 
 
+def plot_generated_vs_corpus(rolls, chunks, path=None, seed=0, count=16):
+  """The first `count` generated pieces (as sampled, none chosen) beside `count` corpus
+  chunks drawn at random with `seed` (`plot_roll_grid`).
+
+  Args:
+    rolls: `[n, time, 128]` generated pieces.
+    chunks: `[m, time, 128]` corpus chunks.
+    path: PNG to write (optional).
+    seed: seed of the corpus chunks' draw.
+    count: pieces on each side.
+  """
+  rng = np.random.default_rng(seed)
+  corpus = np.asarray(chunks)[np.sort(rng.choice(len(chunks), min(count, len(chunks)),
+                                                 replace=False))]
+  return plot_roll_grid(
+      {f"generated (first {min(count, len(rolls))}, as sampled)": np.asarray(rolls)[:count],
+       f"corpus ({len(corpus)} random chunks)": corpus}, path)
+
+
 def plot_interpolation(rolls, ts, path=None, title=None, steps_per_beat=8):
   """A latent path as one strip: the pieces side by side, each labelled with its `t`.
 

@@ -116,7 +116,8 @@ def model_report(model, chunks, piece_index, out_dir, n=100, alpha=None, seed=0,
            for i, (d, c) in enumerate(zip(scores["corpus_distances"],
                                           measure.categorize(scores["corpus_distances"])))]
   results.write_csv(out_dir / "distances.csv", rows)
-  fig = plot_side_by_side(rolls, chunks, out_dir / "generated_vs_corpus.png", seed)
+  fig = plotting.plot_generated_vs_corpus(rolls, chunks, out_dir / "generated_vs_corpus.png",
+                                          seed)
   plotting.plt.close(fig)
   fig = plotting.plot_distance_histograms(
       {"generated": scores["distances"], "corpus chunks": scores["corpus_distances"]},
@@ -138,17 +139,6 @@ def model_report(model, chunks, piece_index, out_dir, n=100, alpha=None, seed=0,
   }
   results.write_json(out_dir / "report.json", report)
   return report
-
-
-def plot_side_by_side(rolls, chunks, path, seed=0, count=16):
-  """The first `count` generated pieces (as sampled, none chosen) beside `count` corpus
-  chunks drawn at random with `seed`, one PNG (`plotting.plot_roll_grid`)."""
-  rng = np.random.default_rng(seed)
-  corpus = np.asarray(chunks)[np.sort(rng.choice(len(chunks), min(count, len(chunks)),
-                                                 replace=False))]
-  return plotting.plot_roll_grid(
-      {f"generated (first {min(count, len(rolls))}, as sampled)": np.asarray(rolls)[:count],
-       f"corpus ({len(corpus)} random chunks)": corpus}, path)
 
 
 def format_report(report):

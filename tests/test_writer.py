@@ -313,3 +313,13 @@ def test_model_report_draws_generated_beside_corpus(trained_writer, corpus, tmp_
                             num_permutations=20)
   assert (tmp_path / "generated_vs_corpus.png").stat().st_size > 10_000
   assert out["num_pieces"] == 20
+
+
+def test_generate_with_a_reference_draws_pieces_beside_its_chunks(trained_writer, tmp_path):
+  from draw_music import generate  # pylint: disable=g-import-not-at-top
+  reference = helpers.write_corpus(tmp_path / "ref", [
+      helpers.random_roll(np.random.default_rng(i), 64, 0.4) for i in range(6)])
+  out = tmp_path / "gen"
+  assert generate.main(["--checkpoint", str(trained_writer), "--n", "3", "--no-audio",
+                        "--reference", str(reference), "--out_dir", str(out)]) == 0
+  assert (out / "generated_vs_corpus.png").stat().st_size > 5_000
