@@ -198,6 +198,8 @@ def main(argv=None):
         results.write_json(json_path, state)
         write_section(args, state, feature_sets, variants)
         print(format_record(record, feature_sets), flush=True)
+  results.write_json(json_path, state)
+  write_section(args, state, feature_sets, variants)  # also when every record was there
   return 0
 
 
