@@ -62,8 +62,7 @@ VARIANTS = {
 }
 ABLATION = tuple(VARIANTS)
 # DrawConfig fields that change how pieces are decoded, not how the model trains.
-_DECODING_FIELDS = ("alpha", "decoder", "hold", "min_note_steps", "bridge_steps",
-                    "grid_steps", "density")
+_DECODING_FIELDS = train.DECODING_FIELDS
 
 
 def variant_config(name):

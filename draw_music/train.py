@@ -123,6 +123,10 @@ class TrainConfig:
 # everything else must match the stored config.
 _RESUMABLE_CHANGES = ("epochs", "time_budget_s", "max_steps", "verbose", "log_every",
                       "checkpoint_every", "max_to_keep")
+# Fields of DrawConfig that only say how a canvas becomes notes: training never reads them,
+# so a resumed run may change them (the new values are stored and used from then on).
+DECODING_FIELDS = ("alpha", "decoder", "hold", "min_note_steps", "bridge_steps",
+                   "grid_steps", "density")
 
 
 def _config_record(model_config, train_config, num_chunks):
@@ -138,7 +142,9 @@ def _check_resume(out_dir, record):
   # A run written before a DrawConfig field existed used that field's default.
   stored["model"] = {**dataclasses.asdict(model_lib.DrawConfig()), **stored["model"]}
   strip = lambda r: {**r, "train": {k: v for k, v in r["train"].items()
-                                    if k not in _RESUMABLE_CHANGES}}
+                                    if k not in _RESUMABLE_CHANGES},
+                     "model": {k: v for k, v in r["model"].items()
+                               if k not in DECODING_FIELDS}}
   if strip(stored) != strip(json.loads(json.dumps(record))):
     raise ConfigMismatch(
         f"{out_dir} holds a run with another config ({path}); use a new --out_dir, or the "

@@ -323,3 +323,16 @@ def test_generate_with_a_reference_draws_pieces_beside_its_chunks(trained_writer
   assert generate.main(["--checkpoint", str(trained_writer), "--n", "3", "--no-audio",
                         "--reference", str(reference), "--out_dir", str(out)]) == 0
   assert (out / "generated_vs_corpus.png").stat().st_size > 5_000
+
+
+def test_resuming_may_change_how_canvases_become_notes_but_not_the_model(tmp_path, corpus):
+  rolls, chunks, piece_index = corpus
+  cfg = train.TrainConfig(max_steps=2, checkpoint_every=2, verbose=False)
+  train.train(TINY_WRITER, chunks, piece_index, tmp_path, cfg, rolls=rolls)
+  decoding = dataclasses.replace(TINY_WRITER, grid_steps=2, hold=0.9, density="corpus")
+  out = train.train(decoding, chunks, piece_index, tmp_path, cfg, rolls=rolls)
+  assert out["resumed_from"] == 2 and out["step"] == 2
+  assert train.load_run_config(tmp_path)[0] == decoding
+  with pytest.raises(train.ConfigMismatch):
+    train.train(dataclasses.replace(decoding, latent_dim=4), chunks, piece_index, tmp_path,
+                cfg, rolls=rolls)
