@@ -26,6 +26,7 @@ import sys
 
 import numpy as np
 
+from draw_music import cli
 from draw_music import corpus as corpus_lib
 from draw_music import generate
 from draw_music import midi_io
@@ -91,7 +92,7 @@ def interpolate_chunks(model, chunk_from, chunk_to, num, method="slerp", alpha=N
 
 
 def _parser():
-  parser = argparse.ArgumentParser(prog="python -m draw_music.interpolate",
+  parser = cli.ArgumentParser(prog="python -m draw_music.interpolate",
                                    description="Interpolate between two pieces in DRAW's "
                                                "latent space.")
   parser.add_argument("--checkpoint", required=True, help="training folder")
@@ -153,7 +154,7 @@ def main(argv=None):
   from draw_music import train  # pylint: disable=g-import-not-at-top  (TensorFlow)
   try:
     model, step = train.load_trained(args.checkpoint)
-  except FileNotFoundError as e:
+  except (OSError, ValueError) as e:  # no folder, no config.json, no readable checkpoint
     print(f"error: --checkpoint: {e}", file=sys.stderr)
     return 2
   if model.config.attention:
@@ -193,4 +194,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+  cli.quiet_startup()  # before `main` imports TensorFlow
   sys.exit(main())

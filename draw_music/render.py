@@ -12,7 +12,6 @@ for a missing input, an unreadable file, or no synthesizer.
 
 from __future__ import annotations
 
-import argparse
 import pathlib
 import sys
 import time
@@ -20,6 +19,7 @@ import time
 import numpy as np
 
 from draw_music import audio
+from draw_music import cli
 from draw_music import midi_io
 
 _SUFFIXES = (".mid", ".midi", ".npy")
@@ -71,7 +71,7 @@ def render_all(items, out_dir, sample_rate=audio.DEFAULT_SAMPLE_RATE, tempo_bpm=
 
 
 def _parser():
-  parser = argparse.ArgumentParser(prog="python -m draw_music.render",
+  parser = cli.ArgumentParser(prog="python -m draw_music.render",
                                    description="Render MIDI files or piano rolls to WAV.")
   parser.add_argument("inputs", nargs="+", metavar="IN",
                       help="MIDI files, .npy piano rolls, or folders of them")
@@ -104,4 +104,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+  cli.quiet_startup()  # before `main` imports TensorFlow
   sys.exit(main())

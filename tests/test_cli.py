@@ -30,6 +30,12 @@ def commands(tmp):
       ("experiments.tree_analysis", ["--results", missing], "--results"),
       ("draw_music.generate", ["--checkpoint", empty], "--checkpoint"),
       ("draw_music.evaluate", ["--reference", missing, "--pieces", empty], "--pieces"),
+      ("draw_music.render", [missing / "a.mid", "--out_dir", tmp / "wav", "--sample_rate",
+                             "0"], "--sample_rate"),
+      ("draw_music.interpolate", ["--checkpoint", missing, "--from", "a.mid", "--to",
+                                  "b.mid"], "--checkpoint"),
+      ("experiments.composer_separation", ["--alpha", "2"], "--alpha"),
+      ("experiments.seam_continuity", ["--checkpoint", missing], "--checkpoint"),
   ]
 
 
