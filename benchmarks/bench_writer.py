@@ -238,7 +238,8 @@ def write_section(args, state, feature_sets, variants):
   records = sorted((r for r in state["records"] if r["variant"] in variants),
                    key=lambda r: (r["minutes"], order[r["variant"]], r["seed"]))
   commands = "; ".join(f"`{c}`" for c in state["commands"])
-  lines = [SECTIONS[args.ablation], "",
+  ablation = args.ablation or not set(variants) <= {"baseline", "writer"}
+  lines = [SECTIONS[ablation], "",
            f"Commands (records of every one of them, one JSON): {commands}  ",
            f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC  ",
            f"Machine: {common.machine_line()}; the load average (1 / 5 / 15 min) at each "
