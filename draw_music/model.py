@@ -212,9 +212,9 @@ def cpu_has_bf16_matmuls():
 # matmuls in bfloat16 where the CPU has them (more steps a minute), and its canvases decoded
 # into notes on the sixteenth-note grid: each piece as dense as the corpus's chunk of the same
 # rank, notes held through dips (hysteresis 0.6), no blips shorter than a sixteenth,
-# re-strikes across gaps of up to 4 steps joined where nothing else starts. Windows on every beat and transposition (`offset_grid`, `transpose`) are options,
-# not part of it: at equal steps within a 10-minute budget they made the pieces worse
-# (BENCHMARKS.md, the ablation).
+# re-strikes across gaps of up to 4 steps joined where nothing else starts. Windows on every
+# beat and transposition (`offset_grid`, `transpose`) are options, not part of it: in first
+# trials at the steps 10 minutes buy they made the pieces worse (README, "The writer").
 WRITER = DrawConfig(decoder="notes", hold=0.6, min_note_steps=2, bridge_steps=4,
                     grid_steps=2, density="corpus",
                     compute_dtype="bfloat16" if cpu_has_bf16_matmuls() else "float32")

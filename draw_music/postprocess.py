@@ -202,8 +202,7 @@ def density_targets(expected, model_expected, corpus_cells):
   quantile q of the model's own expected counts (`model_expected`, from a reference draw of
   the model) gets the corpus's quantile q of active cells per chunk. The model decides which
   pieces are dense; the corpus decides how dense that is. (The model's expected counts
-  alone run lower and wider than the corpus's: on Beethoven after 2,400 steps, 233 cells a
-  piece on average against the corpus's 283.)
+  alone ran lower and wider than the corpus's in the models we trained.)
 
   Args:
     expected: `[n]` expected active cells of the pieces to decode.
@@ -239,7 +238,7 @@ def to_rolls(canvases, decoder="paper", alpha=0.25, hold=0.5, min_note_steps=2,
     targets: `[n]` active cells per piece for the note decoder (e.g. `density_targets`);
       None: the model's own expectation, `round(expected_cells)`.
     grid_steps: the note decoder writes notes on a grid of this many steps (2: sixteenth
-      notes, where 91% of the Beethoven corpus's onsets lie): each cell of the coarse grid
+      notes, the grid most of a piano corpus's onsets lie on): each cell of the coarse grid
       takes the largest value of its steps, notes are decoded there (`min_note_steps`,
       `bridge_steps` and the targets divided by the grid, rounded up, down and to nearest)
       and spread back over the steps. The time axis must be a multiple of it.
