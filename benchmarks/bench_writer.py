@@ -61,8 +61,6 @@ VARIANTS = {
     "writer": ("writer", {}),
 }
 ABLATION = tuple(VARIANTS)
-# DrawConfig fields that change how pieces are decoded, not how the model trains.
-_DECODING_FIELDS = train.DECODING_FIELDS
 
 
 def variant_config(name):
@@ -74,7 +72,7 @@ def variant_config(name):
 
 def training_key(config):
   """A folder name that is the same for configs that train identically."""
-  fields = {k: v for k, v in dataclasses.asdict(config).items() if k not in _DECODING_FIELDS}
+  fields = {k: v for k, v in dataclasses.asdict(config).items() if k not in train.DECODING_FIELDS}
   default = dataclasses.asdict(model_lib.DrawConfig())
   changed = [f"{k}={v}" for k, v in sorted(fields.items()) if default[k] != v]
   return "train_" + ("_".join(changed) or "paper")
@@ -178,16 +176,14 @@ def main(argv=None):
           continue
         folder = out_dir / f"{training_key(config)}_seed{seed}"
         print(f"[{variant}, seed {seed}] training to {minutes:g} min in {folder}", flush=True)
-        # Decoding fields at their defaults, so that variants sharing a folder match it.
-        trained_config = dataclasses.replace(
-            config, **{f: getattr(model_lib.DrawConfig(), f) for f in _DECODING_FIELDS})
-        summary = train.train(trained_config, chunks, piece_index, folder,
+        # A shared folder resumes with this variant's decoding fields (`train.DECODING_FIELDS`
+        # may change on resume), so the model loaded below decodes as this variant does.
+        summary = train.train(config, chunks, piece_index, folder,
                               train.TrainConfig(time_budget_s=60 * minutes,
                                                 checkpoint_every=200, seed=seed,
                                                 verbose=False),
                               rolls=corpus.rolls)
         model, step = train.load_trained(folder)
-        model = _with_config(model, config)
         record = {"variant": variant, "seed": seed, "minutes": minutes, "step": step,
                   "trained_seconds": summary["elapsed_s"],
                   "load_average": common.load_average(),
@@ -200,14 +196,6 @@ def main(argv=None):
   results.write_json(json_path, state)
   write_section(args, state, feature_sets, variants)  # also when every record was there
   return 0
-
-
-def _with_config(model, config):
-  """The trained model with the variant's decoding fields (a shared training folder)."""
-  model.config = dataclasses.replace(model.config, **{f: getattr(config, f)
-                                                      for f in _DECODING_FIELDS})
-  model.density_reference_cells = None  # the reference draw of these weights, recomputed
-  return model
 
 
 def format_record(r, feature_sets):

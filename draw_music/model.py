@@ -96,8 +96,8 @@ class DrawConfig:
     transpose: each training window is transposed by a shift drawn uniformly from
       `-transpose..transpose` semitones (0: none; needs `offset_grid > 0`). Beyond the paper.
     decoder: how a canvas becomes notes: 'paper' (min-max normalise, threshold at `alpha`)
-      or 'notes' (`postprocess.decode_to_density`: hysteresis with `hold` and `min_note_steps`,
-      each piece's threshold set so it has the model's expected number of active cells).
+      or 'notes' (`postprocess.to_rolls`: hysteresis with `hold` and `min_note_steps`, each
+      piece's threshold set so it has the number of active cells `density` asks for).
       Beyond the paper.
     hold: the 'notes' decoder holds a note while its value stays above `hold` times the
       onset threshold.
@@ -139,7 +139,7 @@ class DrawConfig:
   def __post_init__(self):
     for name in ("chunk_steps", "num_pitches", "latent_dim", "num_steps", "enc_units",
                  "dec_units", "read_time", "read_pitch", "write_time", "write_pitch",
-                 "batch_size"):
+                 "batch_size", "min_note_steps"):
       value = getattr(self, name)
       if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -181,10 +181,6 @@ class DrawConfig:
       raise ValueError(f"density must be 'model' or 'corpus', got {self.density!r}")
     if not (isinstance(self.hold, (int, float)) and 0 < self.hold <= 1):
       raise ValueError(f"hold must be in (0, 1], got {self.hold!r}")
-    if isinstance(self.min_note_steps, bool) or not isinstance(
-        self.min_note_steps, (int, np.integer)) or self.min_note_steps < 1:
-      raise ValueError(f"min_note_steps must be a positive integer, got "
-                       f"{self.min_note_steps!r}")
 
   @property
   def num_cells(self):

@@ -143,11 +143,12 @@ def decode_to_density(values, targets, hold=0.5, min_steps=2, iterations=30):
     low = np.where(too_many, mid, low)
     high = np.where(too_many, high, mid)
   # Of the two ends, the count nearer the target (`high` never gives more than it).
-  count_low = decode_notes(values, low, hold, min_steps).sum(axis=(1, 2))
-  count_high = decode_notes(values, high, hold, min_steps).sum(axis=(1, 2))
+  rolls_low = decode_notes(values, low, hold, min_steps)
+  rolls_high = decode_notes(values, high, hold, min_steps)
+  count_low, count_high = rolls_low.sum(axis=(1, 2)), rolls_high.sum(axis=(1, 2))
   use_low = (np.abs(count_low - targets) < np.abs(count_high - targets)) & (low > 0)
-  thresholds = np.where(use_low, low, high)
-  return decode_notes(values, thresholds, hold, min_steps), thresholds
+  return (np.where(use_low[:, None, None], rolls_low, rolls_high),
+          np.where(use_low, low, high))
 
 
 def expected_cells(canvases):
