@@ -110,13 +110,43 @@ def decode_notes(values, on, hold=0.5, min_steps=2):
   return keep[run_id].reshape(values.shape)
 
 
+def _kept_cells(cols, colmax, on, hold, min_steps, rows):
+  """`[n]` cells `decode_notes` keeps in each piece, counted on the rows that can hold one.
+
+  `cols` is `[n, pitch, time]` float64 (a canvas with time last), `colmax` its `[n, pitch]`
+  maxima over time, `on` `[n]` thresholds; only the `(piece, pitch)` rows marked in `rows`
+  `[n, pitch]` and reaching above `hold * on` are read (a row that never does holds no note).
+  """
+  level = hold * on
+  rows = rows & (colmax > level[:, None])
+  piece = np.nonzero(rows)[0]
+  sub = cols[rows]                                   # [r, time]
+  above = sub > level[piece][:, None]
+  starts = above.copy()
+  starts[:, 1:] &= ~above[:, :-1]
+  run_id = np.cumsum(starts.ravel()) * above.ravel()
+  num_runs = int(run_id.max(initial=0))
+  lengths = np.bincount(run_id, minlength=num_runs + 1)
+  seeded = np.bincount(run_id, weights=(sub > on[piece][:, None]).ravel(),
+                       minlength=num_runs + 1)
+  keep = (seeded[1:] > 0) & (lengths[1:] >= min_steps)
+  run_piece = piece[np.flatnonzero(starts.ravel()) // sub.shape[1]]
+  return np.bincount(run_piece, weights=lengths[1:] * keep, minlength=len(cols))
+
+
 def decode_to_density(values, targets, hold=0.5, min_steps=2, iterations=30):
   """`decode_notes` with each piece's threshold set to give `targets[i]` active cells.
 
-  The number of active cells `decode_notes` gives falls as `on` rises, so the threshold of
-  each piece is found by bisection on `[0, max value]` (all pieces at once). The result has
-  the active-cell count nearest to the target that a threshold can give (cells tie, and a
-  held run comes or goes whole, so it may differ from the target by a few cells).
+  The number of active cells `decode_notes` gives falls as `on` rises, and the cells a
+  higher threshold keeps are a subset of those a lower one keeps (a run above `hold * on`
+  lies inside a run above any lower `hold * on'`, with at least its seeds and length), so
+  the threshold of each piece is found by bisection on `[0, max value]` (all pieces at
+  once). The result has the active-cell count nearest to the target that a threshold can
+  give (cells tie, and a held run comes or goes whole, so it may differ from the target by a
+  few cells). A piece leaves the bisection as soon as a threshold gives its target exactly
+  (by the subset property every threshold with that count keeps the same cells), and each
+  step counts only the `(piece, pitch)` rows that reach above `hold * on`: the same rolls as
+  decoding every cell at every step, several times faster.
 
   Args:
     values: `[n, time, pitch]` float canvases; not modified.
@@ -126,7 +156,8 @@ def decode_to_density(values, targets, hold=0.5, min_steps=2, iterations=30):
     iterations: bisection steps (30 resolve the threshold to 1e-9 of the range).
 
   Returns:
-    `(rolls, thresholds)`: `[n, time, pitch]` bool and `[n]` float64.
+    `(rolls, thresholds)`: `[n, time, pitch]` bool and `[n]` float64, a threshold that gives
+    those rolls.
   """
   values = np.asarray(values, np.float64)
   if values.ndim != 3:
@@ -134,21 +165,34 @@ def decode_to_density(values, targets, hold=0.5, min_steps=2, iterations=30):
   targets = np.broadcast_to(np.asarray(targets, np.float64), values.shape[:1])
   if np.any(targets < 0) or not np.all(np.isfinite(targets)):
     raise ValueError("targets must be finite and non-negative")
+  if not 0 < hold <= 1:
+    raise ValueError(f"hold must be in (0, 1], got {hold!r}")
+  cols = np.ascontiguousarray(np.moveaxis(values, 1, 2))   # [n, pitch, time]
+  colmax = cols.max(axis=2)
   low = np.zeros(len(values))                      # count(low) >= target (or low = 0)
-  high = values.max(axis=(1, 2)) + 1e-12           # count(high) == 0 <= target
+  high = colmax.max(axis=1) + 1e-12                 # count(high) == 0 <= target
+  open_ = np.ones(len(values), bool)
   for _ in range(iterations):
+    if not open_.any():
+      break
     mid = (low + high) / 2
-    counts = decode_notes(values, mid, hold, min_steps).sum(axis=(1, 2))
-    too_many = counts > targets
+    counts = _kept_cells(cols, colmax, mid, hold, min_steps, open_[:, None])
+    too_many = open_ & (counts > targets)
     low = np.where(too_many, mid, low)
-    high = np.where(too_many, high, mid)
+    high = np.where(open_ & ~too_many, mid, high)
+    open_ &= counts != targets
   # Of the two ends, the count nearer the target (`high` never gives more than it).
-  rolls_low = decode_notes(values, low, hold, min_steps)
   rolls_high = decode_notes(values, high, hold, min_steps)
-  count_low, count_high = rolls_low.sum(axis=(1, 2)), rolls_high.sum(axis=(1, 2))
-  use_low = (np.abs(count_low - targets) < np.abs(count_high - targets)) & (low > 0)
-  return (np.where(use_low[:, None, None], rolls_low, rolls_high),
-          np.where(use_low, low, high))
+  count_high = rolls_high.sum(axis=(1, 2))
+  use_low = (count_high != targets) & (low > 0)
+  if use_low.any():
+    rolls_low = decode_notes(values[use_low], low[use_low], hold, min_steps)
+    count_low = rolls_low.sum(axis=(1, 2))
+    better = np.abs(count_low - targets[use_low]) < np.abs(count_high[use_low] - targets[use_low])
+    which = np.flatnonzero(use_low)[better]
+    rolls_high[which] = rolls_low[better]
+    high[which] = low[which]
+  return rolls_high, high
 
 
 def expected_cells(canvases):
@@ -184,16 +228,22 @@ def bridge_gaps(rolls, max_gap):
   onsets[:, 1:] &= ~rolls[:, :-1]
   # started[:, t] = note starts (any pitch) at steps < t.
   started = np.concatenate([np.zeros((n, 1), np.int64), np.cumsum(onsets.sum(2), 1)], 1)
-  t = np.arange(steps)[None, :, None]
-  last_on = np.maximum.accumulate(np.where(rolls, t, -1), axis=1)          # active at or before
-  next_on = np.flip(np.minimum.accumulate(np.flip(np.where(rolls, t, steps), 1), axis=1), 1)
+  # Step indices in the narrowest integer type that holds -1..steps (the arrays below are
+  # [n, time, pitch]: int16 instead of int64 makes them a quarter of the memory traffic).
+  step_type = np.int16 if steps < np.iinfo(np.int16).max else np.int64
+  t = np.arange(steps, dtype=step_type)[None, :, None]
+  last_on = np.maximum.accumulate(np.where(rolls, t, step_type(-1)), axis=1)  # active at/before
+  next_on = np.flip(np.minimum.accumulate(np.flip(np.where(rolls, t, step_type(steps)), 1),
+                                          axis=1), 1)
   first, resume = last_on + 1, next_on                                      # gap [first, resume)
   gap = ~rolls & (last_on >= 0) & (next_on < steps) & (resume - first <= max_gap)
-  piece = np.arange(n)[:, None, None]
-  # Note starts in [first, resume], less the resuming note's own.
-  others = (started[piece, np.minimum(resume, steps - 1) + 1]
-            - started[piece, np.minimum(first, steps)] - 1)
-  return rolls | (gap & (others == 0))
+  # Note starts in [first, resume], less the resuming note's own (read on gap cells only).
+  piece, step, pitch = np.nonzero(gap)
+  others = (started[piece, np.minimum(resume[piece, step, pitch], steps - 1) + 1]
+            - started[piece, np.minimum(first[piece, step, pitch], steps)] - 1)
+  out = rolls.copy()
+  out[piece[others == 0], step[others == 0], pitch[others == 0]] = True
+  return out
 
 
 def density_targets(expected, model_expected, corpus_cells):

@@ -75,6 +75,24 @@ def test_density_matching_with_hysteresis_is_as_close_as_any_threshold():
     assert abs(int(roll.sum()) - k) == np.abs(counts - k).min()
 
 
+def test_density_matching_returns_the_rolls_of_its_thresholds_on_lopsided_pieces():
+  # Ties (values on a 0.1 grid), a silent piece, target 0, a target above every count, and
+  # one piece far denser than the others: each piece's rolls are decode_notes at its own
+  # threshold, and no threshold on the brute-force grid comes nearer its target.
+  rng = np.random.default_rng(5)
+  values = np.round(rng.random((6, 20, 9)) ** 2, 1)
+  values[1] = 0.0
+  values[4] = np.round(0.5 + rng.random((20, 9)) / 2, 1)
+  targets = np.array([12, 0, 0, 500, 150, 40])
+  rolls, thresholds = postprocess.decode_to_density(values, targets, hold=0.5, min_steps=3)
+  for roll, v, k, t in zip(rolls, values, targets, thresholds):
+    np.testing.assert_array_equal(roll, postprocess.decode_notes(v[None], t, 0.5, 3)[0])
+    levels = np.unique(np.concatenate([[0.0], v.ravel(), v.ravel() / 0.5]))
+    counts = np.array([postprocess.decode_notes(v[None], x, 0.5, 3).sum() for x in levels])
+    assert abs(int(roll.sum()) - k) == np.abs(counts - k).min()
+  assert not rolls[1].any() and not rolls[2].any()
+
+
 def test_bridge_gaps_by_hand():
   roll = np.zeros((1, 10, 4), bool)
   roll[0, [0, 1, 3, 4], 0] = True        # gap of 1 at step 2, nothing else starts: joined
