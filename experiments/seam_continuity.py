@@ -1,9 +1,10 @@
 r"""Long pieces: are the windows across chunk seams like the windows inside chunks?
 
     python -m experiments.seam_continuity --checkpoint out/i10_model \
-        --corpus ../shared/data/beethoven_piano --n 600 --beats 64 --out_dir out/seams
+        --corpus ../shared/data/beethoven_piano --n 600 --beats 64 \
+        [--seam_method transition] --out_dir out/seams
 
-Generates --n pieces of --beats beats twice: chunks chosen for continuity at each seam
+Generates --n pieces of --beats beats twice: a chunk chosen at each seam by --seam_method
 (`generate.generate_long`, --candidates per seam) and plain concatenation (one candidate).
 For each, one window per piece (`draw_music.seams`: inside windows from even pieces, seam
 windows from odd ones) and the set-level comparison of seam windows against inside
@@ -32,6 +33,10 @@ _N = flags.DEFINE_integer("n", 600, "pieces per method (half give inside windows
 _BEATS = flags.DEFINE_integer("beats", 64, "length of each piece in beats", lower_bound=1)
 _CANDIDATES = flags.DEFINE_integer("candidates", generate.DEFAULT_CANDIDATES,
                                    "chunks drawn per seam", lower_bound=1)
+_SEAM_METHOD = flags.DEFINE_enum("seam_method", generate.DEFAULT_SEAM_METHOD,
+                                  list(generate.SEAM_METHODS),
+                                  "how the chained pieces choose a chunk at each seam "
+                                  "(`generate.chain_chunks`)")
 _ALPHA = flags.DEFINE_float("alpha", None, "threshold (default: the model's)",
                             lower_bound=0.0, upper_bound=1.0)
 _SEED = flags.DEFINE_integer("seed", 0, "seed of the latent draws and permutations")
@@ -59,7 +64,8 @@ def main(argv):
   for method, k in (("chained", _CANDIDATES.value), ("plain", 1)):
     common.stage(f"{method}: {_N.value} pieces of {_BEATS.value} beats, {k} candidate(s) "
                  "per seam")
-    pieces, _ = generate.generate_long(model, _N.value, _BEATS.value, alpha, _SEED.value, k)
+    pieces, _ = generate.generate_long(model, _N.value, _BEATS.value, alpha, _SEED.value, k,
+                                       _SEAM_METHOD.value)
     inside, seam, _, _ = seams.one_window_per_piece(pieces, chunk_steps)
     res = seams.compare_windows(inside, seam, num_permutations=_NUM_PERMUTATIONS.value,
                                 seed=_SEED.value, reference=reference)
@@ -87,8 +93,8 @@ def main(argv):
   os.makedirs(_OUT_DIR.value, exist_ok=True)
   config = {"checkpoint": _CHECKPOINT.value, "step": step, "corpus": corpus_dir,
             "n": _N.value, "beats": _BEATS.value, "candidates": _CANDIDATES.value,
-            "alpha": alpha, "num_permutations": _NUM_PERMUTATIONS.value,
-            "chunk_steps": chunk_steps}
+            "seam_method": _SEAM_METHOD.value, "alpha": alpha,
+            "num_permutations": _NUM_PERMUTATIONS.value, "chunk_steps": chunk_steps}
   results.write_json(os.path.join(_OUT_DIR.value, "seam_continuity.json"),
                      {"run": results.run_info(config, _SEED.value), **out})
   results.write_csv(os.path.join(_OUT_DIR.value, "seam_continuity.csv"), rows)

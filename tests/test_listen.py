@@ -47,7 +47,8 @@ def test_chain_chunks_takes_the_continuing_candidate_and_cuts():
   after_a = _roll(8, [{52}] * 2 + [{30}] * 6)
   after_b = _roll(8, [{100, 101, 102}] * 8)
   candidates = np.stack([[jump, goes_on], [after_b, after_a]])[None]  # [1, 2 seams, 2, 8, 128]
-  pieces, chosen = generate.chain_chunks(first, candidates, steps=20, half=4)
+  pieces, chosen = generate.chain_chunks(first, candidates, steps=20, half=4,
+                                         method="continuity")
   np.testing.assert_array_equal(chosen, [[1, 1]])
   np.testing.assert_array_equal(pieces[0], np.concatenate([first[0], goes_on, after_a[:4]]))
   # The held notes run on over the seam: one note each, from step 4 to step 11.
@@ -58,6 +59,47 @@ def test_chain_chunks_takes_the_continuing_candidate_and_cuts():
   np.testing.assert_array_equal(plain[0], np.concatenate([first[0], jump, after_b[:4]]))
   with pytest.raises(ValueError, match="candidates must have shape"):
     generate.chain_chunks(first, candidates, steps=40)
+  with pytest.raises(ValueError, match="method must be one of"):
+    generate.chain_chunks(first, candidates, steps=20, method="smooth")
+
+
+def test_transitions_by_hand():
+  # Before: {60, 64} (density 2, register 62, spread 2); after: {60} then silence.
+  before = generate.seam_features(_roll(4, [{60, 64}] * 4)[None], "tail", 4)
+  after = generate.seam_features(np.stack([_roll(4, [{60}] * 4), _roll(4, [set()] * 4),
+                                           _roll(4, [{67, 79}] * 4)]), "head", 4)
+  kept, density, register, spread, sounding = generate.transitions(before, after)
+  np.testing.assert_allclose(kept, [1 / 2, 0, 0])
+  np.testing.assert_allclose(density, [(1 - 2) / 2, (0 - 2) / 2, 0])
+  np.testing.assert_allclose(register, [-2 / 12, 0, 11 / 12])
+  np.testing.assert_allclose(spread, [-2 / 12, 0, 4 / 12])
+  np.testing.assert_array_equal(sounding, [3, 1, 3])
+  # Both edges silent: everything kept.
+  silent = generate.seam_features(_roll(4, [set()] * 4)[None], "tail", 4)
+  assert generate.transitions(silent, silent)[0][0] == 1.0
+  # The cost against a target: differences summed; a different sounding pattern costs 2.
+  target = (np.array(0.5), np.array(-0.5), np.array(0.0), np.array(0.0), np.array(3))
+  np.testing.assert_allclose(
+      generate.transition_cost(generate.transitions(before, after), target),
+      [0 + 0 + 2 / 12 + 2 / 12, 0.5 + 0.5 + 2, 0.5 + 0.5 + 11 / 12 + 4 / 12])
+
+
+def test_chain_chunks_by_transition_changes_as_much_as_a_chunk_inside():
+  # Candidate 0 moves up an octave across its middle: the seam should move as much.
+  first = _roll(8, [{60}] * 8)[None]
+  octave_up_inside = _roll(8, [{48}] * 4 + [{60}] * 4)
+  same = _roll(8, [{60}] * 8)
+  octave_up = _roll(8, [{72}] * 8)
+  candidates = np.stack([octave_up_inside, same, octave_up])[None, None]
+  target = generate.inside_transitions(octave_up_inside[None], 4)
+  np.testing.assert_allclose([t[0] for t in target], [0, 0, 1, 0, 3])
+  # Seam costs: down an octave (2), held (1 + 1), up an octave (0).
+  pieces, chosen = generate.chain_chunks(first, candidates, steps=16, half=4)
+  np.testing.assert_array_equal(chosen, [[2]])
+  np.testing.assert_array_equal(pieces[0], np.concatenate([first[0], octave_up]))
+  # The least change would have held the note.
+  _, chosen = generate.chain_chunks(first, candidates, steps=16, half=4, method="continuity")
+  np.testing.assert_array_equal(chosen, [[1]])
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +119,9 @@ def test_generate_long_chains_the_model_samples(trained):
     np.testing.assert_array_equal(pieces[i, :16], samples[i])
     previous = samples[i]
     for s in range(2):
-      cost = generate.seam_cost(generate.seam_features(previous[None], "tail", 8),
-                                generate.seam_features(rest[i, s], "head", 8))
+      seam = generate.transitions(generate.seam_features(previous[None], "tail", 8),
+                                  generate.seam_features(rest[i, s], "head", 8))
+      cost = generate.transition_cost(seam, generate.inside_transitions(rest[i, s, :1], 8))
       assert chosen[i, s] == np.argmin(cost)
       previous = rest[i, s, chosen[i, s]]
       np.testing.assert_array_equal(pieces[i, 16 * (s + 1):16 * (s + 2)],
