@@ -2,7 +2,7 @@ r"""Long pieces: are the windows across chunk seams like the windows inside chun
 
     python -m experiments.seam_continuity --checkpoint out/i10_model \
         --corpus ../shared/data/beethoven_piano --n 600 --beats 64 \
-        [--seam_method transition] --out_dir out/seams
+        [--seam_method continuity] --out_dir out/seams
 
 Generates --n pieces of --beats beats twice: a chunk chosen at each seam by --seam_method
 (`generate.generate_long`, --candidates per seam) and plain concatenation (one candidate).

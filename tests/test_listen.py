@@ -47,8 +47,7 @@ def test_chain_chunks_takes_the_continuing_candidate_and_cuts():
   after_a = _roll(8, [{52}] * 2 + [{30}] * 6)
   after_b = _roll(8, [{100, 101, 102}] * 8)
   candidates = np.stack([[jump, goes_on], [after_b, after_a]])[None]  # [1, 2 seams, 2, 8, 128]
-  pieces, chosen = generate.chain_chunks(first, candidates, steps=20, half=4,
-                                         method="continuity")
+  pieces, chosen = generate.chain_chunks(first, candidates, steps=20, half=4)
   np.testing.assert_array_equal(chosen, [[1, 1]])
   np.testing.assert_array_equal(pieces[0], np.concatenate([first[0], goes_on, after_a[:4]]))
   # The held notes run on over the seam: one note each, from step 4 to step 11.
@@ -80,8 +79,8 @@ def test_transitions_by_hand():
   # The cost against a target: differences summed; a different sounding pattern costs 2.
   target = (np.array(0.5), np.array(-0.5), np.array(0.0), np.array(0.0), np.array(3))
   np.testing.assert_allclose(
-      generate.transition_cost(generate.transitions(before, after), target),
-      [0 + 0 + 2 / 12 + 2 / 12, 0.5 + 0.5 + 2, 0.5 + 0.5 + 11 / 12 + 4 / 12])
+      generate.transition_cost(generate.transitions(before, after), target, held_weight=2),
+      [0 + 0 + 2 / 12 + 2 / 12, 2 * 0.5 + 0.5 + 2, 2 * 0.5 + 0.5 + 11 / 12 + 4 / 12])
 
 
 def test_chain_chunks_by_transition_changes_as_much_as_a_chunk_inside():
@@ -93,12 +92,13 @@ def test_chain_chunks_by_transition_changes_as_much_as_a_chunk_inside():
   candidates = np.stack([octave_up_inside, same, octave_up])[None, None]
   target = generate.inside_transitions(octave_up_inside[None], 4)
   np.testing.assert_allclose([t[0] for t in target], [0, 0, 1, 0, 3])
-  # Seam costs: down an octave (2), held (1 + 1), up an octave (0).
-  pieces, chosen = generate.chain_chunks(first, candidates, steps=16, half=4)
+  # Seam costs: down an octave (2), held (3 * 1 + 1), up an octave (0).
+  pieces, chosen = generate.chain_chunks(first, candidates, steps=16, half=4,
+                                         method="transition")
   np.testing.assert_array_equal(chosen, [[2]])
   np.testing.assert_array_equal(pieces[0], np.concatenate([first[0], octave_up]))
   # The least change would have held the note.
-  _, chosen = generate.chain_chunks(first, candidates, steps=16, half=4, method="continuity")
+  _, chosen = generate.chain_chunks(first, candidates, steps=16, half=4)
   np.testing.assert_array_equal(chosen, [[1]])
 
 
@@ -119,15 +119,27 @@ def test_generate_long_chains_the_model_samples(trained):
     np.testing.assert_array_equal(pieces[i, :16], samples[i])
     previous = samples[i]
     for s in range(2):
+      cost = generate.seam_cost(generate.seam_features(previous[None], "tail", 8),
+                                generate.seam_features(rest[i, s], "head", 8))
+      assert chosen[i, s] == np.argmin(cost)
+      previous = rest[i, s, chosen[i, s]]
+      np.testing.assert_array_equal(pieces[i, 16 * (s + 1):16 * (s + 2)],
+                                    previous[:40 - 16 * (s + 1)])
+  # The other method chooses among the same samples by its own cost.
+  _, chosen = generate.generate_long(model, 2, 5, 0.3, seed=3, candidates=4,
+                                     method="transition")
+  for i in range(2):
+    previous = samples[i]
+    for s in range(2):
       seam = generate.transitions(generate.seam_features(previous[None], "tail", 8),
                                   generate.seam_features(rest[i, s], "head", 8))
       cost = generate.transition_cost(seam, generate.inside_transitions(rest[i, s, :1], 8))
       assert chosen[i, s] == np.argmin(cost)
       previous = rest[i, s, chosen[i, s]]
-      np.testing.assert_array_equal(pieces[i, 16 * (s + 1):16 * (s + 2)],
-                                    previous[:40 - 16 * (s + 1)])
   with pytest.raises(ValueError, match="beats must be a positive integer"):
     generate.generate_long(model, 1, 0, 0.3, 0)
+  with pytest.raises(ValueError, match="method must be one of"):
+    generate.generate_long(model, 1, 5, 0.3, 0, method="smooth")
 
 
 class _Links(html.parser.HTMLParser):
