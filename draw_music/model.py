@@ -528,6 +528,7 @@ class DrawModel(keras.Model):
     self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
     self.kl_tracker = keras.metrics.Mean(name="kl")
     self._sample_fn = None
+    self._zero_bias = None  # see _decode_canvases
 
   # ------------------------------------------------------------------------------ weights
 
@@ -751,8 +752,9 @@ class DrawModel(keras.Model):
 
   # --------------------------------------------------------------------------- generation
 
-  def _decode_canvases(self, z):
-    """Every step's canvas logits `[n, num_steps, N]` from `z` `[num_steps, n, latent]`."""
+  def _decode_canvases(self, z, probabilities=False):
+    """Every step's canvas logits `[n, num_steps, N]` from `z` `[num_steps, n, latent]`
+    (with `probabilities`, their sigmoids)."""
     cfg = self.config
     n = tf.shape(z)[1]
     h_dec = c_dec = tf.zeros([n, cfg.dec_units])
@@ -766,7 +768,8 @@ class DrawModel(keras.Model):
       else:
         hs.append(h_dec)
     if cfg.attention:
-      return tf.cumsum(tf.stack(writes, axis=1), axis=1)
+      logits = tf.cumsum(tf.stack(writes, axis=1), axis=1)
+      return tf.sigmoid(logits) if probabilities else logits
     # c[t] = (sum_{s <= t} h[s]) @ W + t * b: one matmul gives every step's canvas, the
     # bias riding along as an extra row of the kernel against a column of step counts.
     h_sums = tf.cumsum(tf.stack(hs, axis=1), axis=1)  # [n, steps, dec]
@@ -774,13 +777,23 @@ class DrawModel(keras.Model):
     rows = tf.concat([h_sums, tf.broadcast_to(steps, [n, cfg.num_steps, 1])], axis=-1)
     kernel = tf.concat([self.write_kernel, self.write_bias[None, :]], axis=0)
     canvases = tf.matmul(tf.reshape(rows, [-1, cfg.dec_units + 1]), kernel)
+    if probabilities:
+      # A zero bias makes the graph MatMul + BiasAdd + Sigmoid, which oneDNN runs as one
+      # fused kernel (grappler's remapper): the sigmoid is applied as the product is
+      # written instead of in a second pass over every step's canvas
+      # (benchmarks/bench_profile.py times `sample`). The zeros are a tensor made outside
+      # the graph: a constant zero bias would be folded away, and the fusion with it.
+      if self._zero_bias is None:
+        with tf.init_scope():
+          self._zero_bias = tf.zeros([cfg.num_cells])
+      canvases = tf.sigmoid(tf.nn.bias_add(canvases, self._zero_bias))
     return tf.reshape(canvases, [n, cfg.num_steps, cfg.num_cells])
 
   def _generate(self, n, seed):
     cfg = self.config
     z = tf.random.stateless_normal(tf.stack([cfg.num_steps, n, cfg.latent_dim]), seed,
                                    alg="philox")
-    canvases = tf.sigmoid(self._decode_canvases(z))
+    canvases = self._decode_canvases(z, probabilities=True)
     return tf.reshape(canvases, [n, cfg.num_steps, cfg.chunk_steps, cfg.num_pitches])
 
   def sample(self, n, seed=None):
