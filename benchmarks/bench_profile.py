@@ -67,7 +67,15 @@ def old_model_module(commit=OLD_COMMIT):
   spec = importlib.util.spec_from_file_location(f"draw_music_model_{commit}", path)
   module = importlib.util.module_from_spec(spec)
   sys.modules[spec.name] = module  # dataclasses look their module up there
-  spec.loader.exec_module(module)
+  # The old module registers its DrawModel under today's Keras name ('draw_music>DrawModel'):
+  # keep today's registration, or every model loaded afterwards would be built as the old one.
+  registered = dict(keras.saving.get_custom_objects())
+  try:
+    spec.loader.exec_module(module)
+  finally:
+    custom_objects = keras.saving.get_custom_objects()
+    custom_objects.clear()
+    custom_objects.update(registered)
   return module
 
 

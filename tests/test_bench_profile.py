@@ -1,8 +1,10 @@
 """The profile benchmark's old path still builds beside today's model."""
 
+import keras
 import numpy as np
 
 from benchmarks import bench_profile
+from draw_music import model as model_lib
 
 
 def test_old_and_new_paths_share_weights_and_sample_alike():
@@ -13,3 +15,8 @@ def test_old_and_new_paths_share_weights_and_sample_alike():
   # Same weights and seed: the same pieces, up to the fused sigmoid's float32 rounding.
   np.testing.assert_allclose(new.sample(3, seed=1).numpy(), old.sample(3, seed=1).numpy(),
                              rtol=1e-5, atol=1e-6)
+
+
+def test_the_old_module_leaves_the_keras_registration_to_todays_model():
+  bench_profile.old_model_module()
+  assert keras.saving.get_registered_object("draw_music>DrawModel") is model_lib.DrawModel
