@@ -170,16 +170,11 @@ def seam_cost(tail, heads, held_weight=HELD_WEIGHT):
   Returns:
     `[k]` float64 costs.
   """
-  a_edge, a_density, a_register, a_spread = tail
-  b_edge, b_density, b_register, b_spread = heads
-  union = (a_edge | b_edge).sum(axis=1)
-  held = np.where(union > 0, 1.0 - (a_edge & b_edge).sum(axis=1) / np.maximum(union, 1), 0.0)
-  density = np.abs(a_density - b_density) / np.maximum(np.maximum(a_density, b_density), 1.0)
-  both = (a_density > 0) & (b_density > 0)
-  neither = (a_density == 0) & (b_density == 0)
-  register = np.where(both, np.abs(a_register - b_register) / 12.0, np.where(neither, 0.0, 1.0))
-  spread = np.where(both, np.abs(a_spread - b_spread) / 12.0, np.where(neither, 0.0, 1.0))
-  return held_weight * held + density + register + spread
+  kept, density, register, spread, sounding = transitions(tail, heads)
+  both, neither = sounding == 3, sounding == 0
+  register = np.where(both, np.abs(register), np.where(neither, 0.0, 1.0))
+  spread = np.where(both, np.abs(spread), np.where(neither, 0.0, 1.0))
+  return held_weight * (1.0 - kept) + np.abs(density) + register + spread
 
 
 SEAM_METHODS = ("continuity", "transition")

@@ -63,11 +63,18 @@ def _runs(active):
   """
   n, steps, pitches = active.shape
   cols = np.ascontiguousarray(np.moveaxis(active, 1, 2)).reshape(-1, steps)  # [n*P, T]
-  starts = cols.copy()
-  starts[:, 1:] &= ~cols[:, :-1]
-  run_id = np.cumsum(starts.ravel()) * cols.ravel()
+  run_id, _ = _row_runs(cols)
   num_runs = int(run_id.max(initial=0))
   return np.moveaxis(run_id.reshape(n, pitches, steps), 1, 2), num_runs
+
+
+def _row_runs(rows):
+  """`(run_id, starts)` of `[r, time]` bool rows: `run_id` `[r * time]` int64, 0 where
+  inactive and `1, 2, ...` on the cells of each maximal run (numbered in row order);
+  `starts` `[r, time]` bool, the first cell of each run."""
+  starts = rows.copy()
+  starts[:, 1:] &= ~rows[:, :-1]
+  return np.cumsum(starts.ravel()) * rows.ravel(), starts
 
 
 def decode_notes(values, on, hold=0.5, min_steps=2):
@@ -122,9 +129,7 @@ def _kept_cells(cols, colmax, on, hold, min_steps, rows):
   piece = np.nonzero(rows)[0]
   sub = cols[rows]                                   # [r, time]
   above = sub > level[piece][:, None]
-  starts = above.copy()
-  starts[:, 1:] &= ~above[:, :-1]
-  run_id = np.cumsum(starts.ravel()) * above.ravel()
+  run_id, starts = _row_runs(above)
   num_runs = int(run_id.max(initial=0))
   lengths = np.bincount(run_id, minlength=num_runs + 1)
   seeded = np.bincount(run_id, weights=(sub > on[piece][:, None]).ravel(),
