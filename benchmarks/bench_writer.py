@@ -58,9 +58,14 @@ VARIANTS = {
         "decoder", "hold", "min_note_steps", "bridge_steps", "grid_steps", "density")}),
     "+beat windows": ("baseline", {"offset_grid": 8}),
     "+transposition": ("baseline", {"offset_grid": 104, "transpose": 5}),
+    "+checkpoint selection": ("baseline", {f: getattr(model_lib.WRITER, f) for f in (
+        "holdout", "select_every", "select_pieces")}),
+    "writer without selection": ("writer", {"holdout": 0.0, "select_every": 0}),
     "writer": ("writer", {}),
 }
-ABLATION = tuple(VARIANTS)
+ABLATION = tuple(v for v in VARIANTS if v != "writer without selection")
+# Records of the writer from before it chose its checkpoint (no `selected_step`) are this.
+_BEFORE_SELECTION = "writer without selection"
 
 
 def variant_config(name):
@@ -162,6 +167,9 @@ def main(argv=None):
   # Records judged with another calibration seed are judged again (no training needed).
   state["records"] = [r for r in state["records"]
                       if r.get("judge_seed", r["seed"]) == args.judge_seed]
+  for r in state["records"]:
+    if r["variant"] == "writer" and "selected_step" not in r:
+      r["variant"] = _BEFORE_SELECTION
   done = {(r["variant"], r["seed"], r["minutes"]) for r in state["records"]}
 
   corpus = corpus_lib.load_corpus(args.corpus)
@@ -182,9 +190,11 @@ def main(argv=None):
                               train.TrainConfig(time_budget_s=60 * minutes,
                                                 checkpoint_every=200, seed=seed,
                                                 verbose=False),
-                              rolls=corpus.rolls)
-        model, step = train.load_trained(folder)
-        record = {"variant": variant, "seed": seed, "minutes": minutes, "step": step,
+                              rolls=corpus.rolls, piece_names=corpus.names)
+        model, step = train.load_trained(folder)  # the selected weights, where it selects
+        record = {"variant": variant, "seed": seed, "minutes": minutes,
+                  "step": summary["step"], "selected_step": step,
+                  "selected": summary["selected"],
                   "trained_seconds": summary["elapsed_s"],
                   "load_average": common.load_average(),
                   "judge_seed": args.judge_seed,
@@ -201,7 +211,7 @@ def main(argv=None):
 def format_record(r, feature_sets):
   p = r[feature_sets[0]]
   s = p["set_level"]
-  return (f"  step {r['step']}: distance {p['distance']['mean']:.2f} +- "
+  return (f"  step {r['step']} (model of step {r.get('selected_step', r['step'])}): distance {p['distance']['mean']:.2f} +- "
           f"{p['distance']['std']:.2f}, Welch p = {p['t_test']['p_value']:.3g}; Frechet "
           f"{s['frechet']:.2f} (bound {s['thresholds']['frechet_bound']:.2f}), diversity "
           f"{s['diversity_ratio']:.2f}: {s['verdict']}")
@@ -214,7 +224,9 @@ def _row(r, feature_set, first):
   ks = ", ".join(f"{k['feature']} {k['statistic']:.2f}" for k in s["top_ks"])
   welch = (f"t = {p['t_test']['t']:.2f}, p = {p['t_test']['p_value']:.3g}" if first else "")
   bound_view = s.get("bound_view") or s["verdict"]
-  return (f"| {r['variant']} | {r['seed']} | {r['minutes']:g} | {r['step']} | "
+  selected = r.get("selected_step", r["step"])
+  steps = f"{r['step']}" + (f" (selected {selected})" if selected != r["step"] else "")
+  return (f"| {r['variant']} | {r['seed']} | {r['minutes']:g} | {steps} | "
           f"{1000 * r['trained_seconds'] / max(r['step'], 1):.0f} | {welch} | "
           f"{s['frechet']:.2f} | {t['frechet_bound']:.2f} | {s['diversity_ratio']:.2f} "
           f"({t['diversity_low']:.2f}-{t['diversity_high']:.2f}) | {bound_view} | "
@@ -235,7 +247,10 @@ def write_section(args, state, feature_sets, variants):
            "",
            f"Corpus `{args.corpus}`; {args.num_pieces} pieces per record straight from the "
            "sampler (no selection), seed = training seed; reference = every corpus chunk. "
-           "Minutes are training time. Records: `bench_writer.json` under the out_dir.",
+           "Minutes are training time. Records: `bench_writer.json` under the out_dir. "
+           "Where a variant chooses its checkpoint on held-out pieces (`selection`), steps "
+           "are those trained and \"selected\" the step of the model scored; the choosing "
+           "counts as training time.",
            "",
            "Two readings of the set-level judgement: the *bound view* is the issue's criterion "
            "(Fréchet distance under 1.5 x the largest between piece-level halves of the corpus, "

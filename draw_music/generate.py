@@ -5,7 +5,8 @@
         [--reference CORPUS] [--out_dir D]
 
 `TRAINING_DIR` is the `--out_dir` of a training run (`config.json`, `weights/` and
-`checkpoints/`; the newest that reads is used, a damaged one is skipped with a line). Each
+`checkpoints/`; the newest that reads is used, a damaged one is skipped with a line; where
+the run chose its checkpoint on held-out pieces, `selected/`, unless `--weights last`). Each
 piece is the model's last canvas, min-max normalised and thresholded at `alpha` (the
 paper's post-processing, `postprocess.binarize`), written as `piece_XXX.mid` (one piano track,
 120 bpm) and `piece_XXX.png` (its piano roll), `piece_XXX.wav` (its audio, unless
@@ -363,6 +364,10 @@ def _parser():
                                    description="Generate MIDI pieces from a trained model.")
   parser.add_argument("--checkpoint", required=True,
                       help="training folder (the --out_dir of train_baseline)")
+  parser.add_argument("--weights", default="selected", choices=("selected", "last"),
+                      help="which weights of the run: 'selected' (the checkpoint chosen on "
+                           "held-out pieces, where the run chose one; else the last) or "
+                           "'last'")
   parser.add_argument("--n", type=int, default=10, help="number of pieces")
   parser.add_argument("--alpha", type=float, default=None,
                       help="threshold after min-max normalisation (default: the config's)")
@@ -411,7 +416,7 @@ def main(argv=None):
   from draw_music import page  # pylint: disable=g-import-not-at-top
   from draw_music import train  # pylint: disable=g-import-not-at-top  (loads TensorFlow)
   try:
-    model, step = train.load_trained(args.checkpoint)
+    model, step = train.load_trained(args.checkpoint, choice=args.weights)
   except (OSError, ValueError) as e:  # no folder, no config.json, no readable checkpoint
     return cli.fail(f"--checkpoint: {e}")
   alpha = model.config.alpha if args.alpha is None else args.alpha
@@ -438,7 +443,8 @@ def main(argv=None):
       plotting.plt.close(plotting.plot_generated_vs_corpus(
           rolls, chunks, pathlib.Path(args.out_dir) / "generated_vs_corpus.png", args.seed))
   paths = write_pieces(rolls, args.out_dir)
-  config = {"checkpoint": args.checkpoint, "step": step, "n": args.n, "alpha": alpha,
+  config = {"checkpoint": args.checkpoint, "step": step, "weights": args.weights,
+            "n": args.n, "alpha": alpha,
             "beats": args.beats, "candidates": args.candidates if args.beats else None,
             "seam_method": args.seam_method if args.beats else None,
             "reference": args.reference}

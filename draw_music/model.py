@@ -109,6 +109,11 @@ class DrawConfig:
     density: the 'notes' decoder's active cells per piece: 'model' (the model's own
       expectation) or 'corpus' (the training corpus's distribution, ranked as the model
       ranks its pieces: `postprocess.density_targets`).
+    holdout: share of the chunks held out, as whole pieces, to choose the checkpoint on
+      (`selection`; 0: none, every piece is trained on, as in the paper). Beyond the paper.
+    select_every: steps between two scores of checkpoint selection (0: no selection, the
+      last checkpoint is the model); needs `holdout > 0` and the other way round.
+    select_pieces: pieces generated per checkpoint selection score.
   """
   chunk_steps: int = 104
   num_pitches: int = 128
@@ -135,6 +140,9 @@ class DrawConfig:
   bridge_steps: int = 0
   grid_steps: int = 1
   density: str = "model"
+  holdout: float = 0.0
+  select_every: int = 0
+  select_pieces: int = 500
 
   def __post_init__(self):
     for name in ("chunk_steps", "num_pitches", "latent_dim", "num_steps", "enc_units",
@@ -181,6 +189,17 @@ class DrawConfig:
       raise ValueError(f"density must be 'model' or 'corpus', got {self.density!r}")
     if not (isinstance(self.hold, (int, float)) and 0 < self.hold <= 1):
       raise ValueError(f"hold must be in (0, 1], got {self.hold!r}")
+    if not (isinstance(self.holdout, (int, float)) and 0 <= self.holdout < 1):
+      raise ValueError(f"holdout must be in [0, 1), got {self.holdout!r}")
+    if isinstance(self.select_every, bool) or not isinstance(self.select_every, (int, np.integer)) \
+        or self.select_every < 0:
+      raise ValueError(f"select_every must be a non-negative integer, got {self.select_every!r}")
+    if bool(self.holdout) != bool(self.select_every):
+      raise ValueError(f"holdout ({self.holdout!r}) and select_every ({self.select_every!r}) go "
+                       "together: held-out pieces are only there to choose the checkpoint on")
+    if isinstance(self.select_pieces, bool) or not isinstance(
+        self.select_pieces, (int, np.integer)) or self.select_pieces < 2:
+      raise ValueError(f"select_pieces must be an integer >= 2, got {self.select_pieces!r}")
 
   @property
   def num_cells(self):
@@ -208,11 +227,13 @@ def cpu_has_bf16_matmuls():
 # matmuls in bfloat16 where the CPU has them (more steps a minute), and its canvases decoded
 # into notes on the sixteenth-note grid: each piece as dense as the corpus's chunk of the same
 # rank, notes held through dips (hysteresis 0.6), no blips shorter than a sixteenth,
-# re-strikes across gaps of up to 4 steps joined where nothing else starts. Windows on every
+# re-strikes across gaps of up to 4 steps joined where nothing else starts; and the
+# checkpoint chosen every 200 steps by the set-level distance of 500 pieces to 15% of the
+# corpus's chunks, whole pieces held out of training (`selection`). Windows on every
 # beat and transposition (`offset_grid`, `transpose`) are options, not part of it: in first
 # trials at the steps 10 minutes buy they made the pieces worse (README, "The writer").
 WRITER = DrawConfig(decoder="notes", hold=0.6, min_note_steps=2, bridge_steps=4,
-                    grid_steps=2, density="corpus",
+                    grid_steps=2, density="corpus", holdout=0.15, select_every=200,
                     compute_dtype="bfloat16" if cpu_has_bf16_matmuls() else "float32")
 
 CONFIGS = {

@@ -10,12 +10,18 @@ command resumes). Layout of `out_dir`:
                   step, time; the latest `max_to_keep` (2) are kept
   weights/        `weights-STEP`: the final weights alone (no optimizer state, a third of a
                   checkpoint's size), written when a run ends; what generation reads
+  selected/       `weights-STEP`: with checkpoint selection (`DrawConfig.select_every`),
+                  the weights whose pieces were nearest the held-out pieces; what
+                  generation reads then (`selection`)
+  selection.json  with checkpoint selection: every score, the selected one, the held-out
+                  pieces
   tensorboard/    scalars: loss, reconstruction, kl (every `log_every` steps)
 
 Damaged checkpoints (a full disk, a crash during a copy). Resuming falls back to the newest
 full checkpoint that reads, prints one line per checkpoint it skipped (which, and why) and
-moves the skipped files into `checkpoints/damaged/`; `load_trained` reads the newest of
-`weights/` and `checkpoints/` that reads, printing the same lines. Two checkpoints are kept
+moves the skipped files into `checkpoints/damaged/`; `load_trained` reads the selected
+weights where the run selects, else the newest of `weights/` and `checkpoints/`, that
+reads (falling back to the next newest), printing the same lines. Two checkpoints are kept
 so that one damaged checkpoint never loses the run. When none reads: `NoReadableCheckpoint`.
 
 Reproducibility, and why a killed run resumes to the same weights: everything random in a
@@ -47,6 +53,7 @@ import tensorflow as tf
 from draw_music import model as model_lib
 from draw_music import optim
 from draw_music import pipeline
+from draw_music import selection as selection_lib
 
 ORDERS = pipeline.ORDERS
 
@@ -216,15 +223,21 @@ def _none_readable(out_dir, skipped):
       f"a new --out_dir")
 
 
-def load_trained(out_dir, warn=_warn):
+CHOICES = ("selected", "last")
+
+
+def load_trained(out_dir, warn=_warn, choice="selected"):
   """The model of a training folder, from the newest of its checkpoints that reads.
 
-  Tries the final weights (`weights/`) and the full checkpoints (`checkpoints/`) newest
-  step first (the weights first at equal steps), skipping the damaged ones.
+  Tries the selected weights (`selected/`, where the run chose its checkpoint on held-out
+  pieces, `selection`; unless `choice` is 'last'), then the final weights (`weights/`) and
+  the full checkpoints (`checkpoints/`) newest step first (the weights first at equal
+  steps), skipping the damaged ones.
 
   Args:
     out_dir: a training folder.
     warn: called with one line per skipped checkpoint (default: printed to stderr).
+    choice: 'selected' (the selected weights where there are some) or 'last' (the newest).
 
   Returns:
     `(model, step)`.
@@ -233,6 +246,8 @@ def load_trained(out_dir, warn=_warn):
     FileNotFoundError: `out_dir` has no config.json.
     NoReadableCheckpoint: no checkpoint, or none that reads.
   """
+  if choice not in CHOICES:
+    raise ValueError(f"choice must be one of {CHOICES}, got {choice!r}")
   out_dir = pathlib.Path(out_dir)
   model_config, train_config = load_run_config(out_dir)
   model = model_lib.DrawModel(model_config, seed=train_config.seed)
@@ -241,6 +256,9 @@ def load_trained(out_dir, warn=_warn):
   # At equal steps the weights file comes first: ("weights" sorts after "ckpt", reversed).
   candidates = sorted(_checkpoints_in(out_dir / WEIGHTS_DIR, "weights")
                       + _checkpoints_in(out_dir / CHECKPOINTS_DIR, "ckpt"), reverse=True)
+  if choice == "selected":
+    candidates = (_checkpoints_in(out_dir / selection_lib.SELECTED_DIR, "weights")
+                  + candidates)
   if not candidates:
     raise NoReadableCheckpoint(f"{out_dir} has no checkpoint under {CHECKPOINTS_DIR}/ or "
                                f"{WEIGHTS_DIR}/")
@@ -255,10 +273,10 @@ def load_trained(out_dir, warn=_warn):
   return model, int(ckpt.step.numpy())
 
 
-def _write_final_weights(model, step, out_dir):
-  """Writes `weights/weights-STEP` (the model's weights and step alone), then deletes the
-  older weights files."""
-  folder = pathlib.Path(out_dir) / WEIGHTS_DIR
+def _write_weights(model, step, folder):
+  """Writes `folder/weights-STEP` (the model's weights and step alone), then deletes the
+  older weights files there."""
+  folder = pathlib.Path(folder)
   folder.mkdir(parents=True, exist_ok=True)
   older = _checkpoints_in(folder, "weights")
   weights = tf.train.Checkpoint(model=model, step=tf.Variable(step, dtype=tf.int64))
@@ -300,12 +318,18 @@ def _step_function(model, optimizer, jit_compile):
   return tf.function(step, jit_compile=jit_compile, reduce_retracing=True)
 
 
-def train(model_config, chunks, piece_index, out_dir, train_config, rolls=None):
+def train(model_config, chunks, piece_index, out_dir, train_config, rolls=None,
+          piece_names=None):
   """Trains (or resumes training) a DRAW model on corpus chunks.
 
   With `model_config.offset_grid > 0` (beyond the paper) the batches are windows of the
   whole pieces `rolls` instead of `chunks` (`pipeline.make_window_dataset`, transposed by up
   to `model_config.transpose` semitones); `chunks` then only sets the epoch length.
+
+  With `model_config.holdout > 0` (beyond the paper) the pieces `selection.holdout_pieces`
+  picks (seeded by `train_config.seed`) are held out: training sees the other pieces only,
+  and every `model_config.select_every` steps and at the end the checkpoint is scored on the
+  held-out pieces (`selection.Selector`); the best is kept in `selected/`.
 
   Args:
     model_config: a `model.DrawConfig`; `chunk_steps` must match the chunks.
@@ -313,13 +337,16 @@ def train(model_config, chunks, piece_index, out_dir, train_config, rolls=None):
     piece_index: `[n]` int, the piece each chunk comes from (for the paper's batch order).
     out_dir: training folder (created; resumed when it holds a checkpoint).
     train_config: a `TrainConfig`.
-    rolls: the corpus's whole `[time_i, 128]` pieces (`Corpus.rolls`); needed, and only
-      used, when `model_config.offset_grid > 0`.
+    rolls: the corpus's whole `[time_i, 128]` pieces (`Corpus.rolls`, indexed by
+      `piece_index`); needed, and only used, when `model_config.offset_grid > 0`.
+    piece_names: the name of each piece (indexed by `piece_index`), only to name the
+      held-out pieces in `selection.json`.
 
   Returns:
     dict: `step`, `epoch`, `elapsed_s` (over every run of this folder), `resumed_from`
     (the step resumed from, or None), `last_loss`, `stopped_by`, `skipped_checkpoints`
-    (`"path: reason"` of each damaged checkpoint skipped when resuming).
+    (`"path: reason"` of each damaged checkpoint skipped when resuming), `selected` (the
+    selected score's row of `selection.json`, or None without selection).
 
   Raises:
     TrainingDiverged: the loss became NaN or infinite (the last good checkpoint is kept).
@@ -340,6 +367,12 @@ def train(model_config, chunks, piece_index, out_dir, train_config, rolls=None):
   out_dir = pathlib.Path(out_dir)
   record = _config_record(model_config, train_config, len(chunks))
   _check_resume(out_dir, record)
+  heldout = None
+  if model_config.holdout:
+    chunks, piece_index, heldout, held_pieces = selection_lib.split(
+        chunks, piece_index, model_config.holdout, train_config.seed)
+    if rolls is not None:  # windows only of the training pieces
+      rolls = [r if i not in set(held_pieces.tolist()) else r[:0] for i, r in enumerate(rolls)]
   out_dir.mkdir(parents=True, exist_ok=True)
   (out_dir / "config.json").write_text(json.dumps(record, indent=1) + "\n")
   # The training chunks' active cells, for decoders that follow the corpus's density.
@@ -373,6 +406,14 @@ def train(model_config, chunks, piece_index, out_dir, train_config, rolls=None):
             f"{ckpt.elapsed.numpy():.0f} s trained)", flush=True)
   manager = tf.train.CheckpointManager(ckpt, str(ckpt_dir),
                                        max_to_keep=train_config.max_to_keep)
+  selector = None
+  if heldout is not None:
+    names = [str(piece_names[i]) if piece_names is not None else str(i) for i in held_pieces]
+    selector = selection_lib.Selector(
+        out_dir, heldout, np.sort(chunks.reshape(len(chunks), -1).sum(axis=1)),
+        model_config.select_pieces,
+        {"heldout_pieces": names, "heldout_chunks": int(len(heldout)),
+         "train_chunks": int(len(chunks))})
 
   step_fn = _step_function(model, optimizer, train_config.jit_compile)
   writer = tf.summary.create_file_writer(str(out_dir / "tensorboard"))
@@ -394,6 +435,16 @@ def train(model_config, chunks, piece_index, out_dir, train_config, rolls=None):
     ckpt.step.assign(step)
     ckpt.elapsed.assign(elapsed())
     manager.save(checkpoint_number=step)
+
+  def select():
+    row = selector.update(model, step, elapsed(), lambda folder, s: _write_weights(model, s,
+                                                                                   folder))
+    if row is not None and train_config.verbose:
+      print(f"\nstep {step}: Frechet to the held-out pieces "
+            + ", ".join(f"{fs} {row[fs]:.2f}" for fs in selection_lib.FEATURE_SETS)
+            + (" (best so far, kept)" if row["best"] else
+               f" (best: step {selector.selected['step']}, {selector.selected['score']:.2f})"),
+            flush=True)
 
   # The same seed gives the same endless stream of batches; a resumed run skips the ones
   # already trained on.
@@ -439,10 +490,15 @@ def train(model_config, chunks, piece_index, out_dir, train_config, rolls=None):
     if step % train_config.checkpoint_every == 0:
       save()
       last_saved = step
+    if selector is not None and step % model_config.select_every == 0:
+      select()
   if step != last_saved:
     save()
-  _write_final_weights(model, step, out_dir)
+  if selector is not None and not selector.scored(step):
+    select()
+  _write_weights(model, step, out_dir / WEIGHTS_DIR)
   writer.flush()
   return {"step": step, "epoch": step / steps_per_epoch, "elapsed_s": elapsed(),
           "resumed_from": resumed_from, "last_loss": last_loss, "stopped_by": stopped_by,
-          "skipped_checkpoints": [f"{p}: {r}" for p, r in skipped]}
+          "skipped_checkpoints": [f"{p}: {r}" for p, r in skipped],
+          "selected": None if selector is None else selector.selected}

@@ -71,6 +71,13 @@ _GRID_STEPS = flags.DEFINE_integer("grid_steps", None, "note decoder: write note
 _DENSITY = flags.DEFINE_enum("density", None, ["model", "corpus"], "note decoder: active "
                              "cells per piece from the model's expectation, or following the "
                              "training corpus's distribution")
+_HOLDOUT = flags.DEFINE_float("holdout", None, "beyond the paper: share of the chunks held "
+                              "out, as whole pieces, to choose the checkpoint on (0: none)")
+_SELECT_EVERY = flags.DEFINE_integer("select_every", None, "beyond the paper: steps between "
+                                     "two scores of the checkpoint on the held-out pieces "
+                                     "(0: none, the last checkpoint is the model)")
+_SELECT_PIECES = flags.DEFINE_integer("select_pieces", None, "pieces generated per "
+                                      "checkpoint selection score")
 _ORDER = flags.DEFINE_enum("order", "paper", list(train_lib.ORDERS),
                            "batch order: one chunk per piece, or shuffled chunks")
 _MINUTES = flags.DEFINE_float("minutes", None, "training time budget in minutes")
@@ -101,7 +108,8 @@ def model_config_from_flags():
                "transpose": _TRANSPOSE.value, "decoder": _DECODER.value,
                "hold": _HOLD.value, "min_note_steps": _MIN_NOTE_STEPS.value,
                "bridge_steps": _BRIDGE_STEPS.value, "grid_steps": _GRID_STEPS.value,
-               "density": _DENSITY.value}
+               "density": _DENSITY.value, "holdout": _HOLDOUT.value,
+               "select_every": _SELECT_EVERY.value, "select_pieces": _SELECT_PIECES.value}
   return dataclasses.replace(model_lib.get_config(_CONFIG.value),
                              **{k: v for k, v in overrides.items() if v is not None})
 
@@ -133,7 +141,7 @@ def main(argv):
   common.stage(f"training into {_OUT_DIR.value}")
   try:
     summary = train_lib.train(model_config, chunks, piece_index, _OUT_DIR.value, train_config,
-                              rolls=corpus.rolls)
+                              rolls=corpus.rolls, piece_names=corpus.names)
   except train_lib.NoReadableCheckpoint as e:
     return cli.fail(f"--out_dir: {e}")
   except (train_lib.TrainingDiverged, train_lib.ConfigMismatch) as e:
@@ -141,6 +149,11 @@ def main(argv):
     return 1
   print(f"\ntrained {summary['step']} steps ({summary['epoch']:.1f} epochs, "
         f"{summary['elapsed_s']:.0f} s in all; stopped by {summary['stopped_by']})")
+  if summary["selected"] is not None:
+    chosen = summary["selected"]
+    print(f"checkpoint chosen on the held-out pieces: step {chosen['step']} (Frechet "
+          f"{chosen['rizo17']:.2f} with the 17 features, {chosen['extended']:.2f} extended; "
+          f"every score in {_OUT_DIR.value}/selection.json)")
 
   common.stage(f"generating {_NUM_GENERATE.value} pieces and scoring them")
   try:
@@ -149,7 +162,8 @@ def main(argv):
     return cli.fail(f"--out_dir: {e}")
   config = {"corpus": corpus_dir, "model": dataclasses.asdict(model_config),
             "train": dataclasses.asdict(train_config), "num_chunks": int(len(chunks)),
-            "trained_steps": step, "trained_seconds": summary["elapsed_s"]}
+            "trained_steps": summary["step"], "model_step": step,
+            "selected": summary["selected"], "trained_seconds": summary["elapsed_s"]}
   report = report_lib.model_report(model, chunks, piece_index, _OUT_DIR.value,
                                    n=_NUM_GENERATE.value, alpha=_ALPHA.value,
                                    seed=_SEED.value,
