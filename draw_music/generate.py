@@ -178,8 +178,107 @@ def seam_cost(tail, heads, held_weight=HELD_WEIGHT):
   return held_weight * (1.0 - kept) + np.abs(density) + register + spread
 
 
-SEAM_METHODS = ("continuity", "transition")
+SEAM_METHODS = ("continuity", "transition", "overlap")
 DEFAULT_SEAM_METHOD = "continuity"
+
+
+def overlap_cost(tail, heads, held_weight=HELD_WEIGHT):
+  """How unlike the piece's last `half` steps each candidate's first `half` steps are.
+
+  For the 'overlap' method (`chain_overlapping`): the candidate's first half should be the
+  same kind of music as where the piece stands, because its second half, which continues
+  that first half as the model wrote it, is what gets appended. Three terms, each in [0, 1]:
+  - pitch content: `1 - cosine` of the two halves' per-pitch active cells (which pitches,
+    how much; 0 when both are silent, 1 when one is);
+  - density: `|d_tail - d_head| / max(d_tail, d_head, 1)`, active cells per step;
+  - the last step, weighted `held_weight` (3, as in `seam_cost`): `1 - |a & b| / |a | b|`
+    for the pitches sounding on the last step of the tail (`a`) and of the head (`b`; 0
+    when both are silent): what sounds there is what the appended half goes on from.
+
+  Args:
+    tail: `[half, 128]` bool, the piece's last `half` steps.
+    heads: `[k, half, 128]` bool, each candidate's first `half` steps.
+
+  Returns:
+    `[k]` float64 costs.
+  """
+  tail = np.asarray(tail, bool)
+  heads = np.asarray(heads, bool)
+  p_tail = tail.sum(axis=0).astype(np.float64)
+  p_heads = heads.sum(axis=1).astype(np.float64)
+  norms = np.linalg.norm(p_heads, axis=1) * np.linalg.norm(p_tail)
+  cosine = np.where(norms > 0, p_heads @ p_tail / np.maximum(norms, 1e-300),
+                    np.where((p_heads.sum(axis=1) == 0) & (p_tail.sum() == 0), 1.0, 0.0))
+  d_tail = p_tail.sum() / len(tail)
+  d_heads = p_heads.sum(axis=1) / heads.shape[1]
+  density = np.abs(d_tail - d_heads) / np.maximum(np.maximum(d_tail, d_heads), 1.0)
+  a, b = tail[-1], heads[:, -1]
+  union = (a | b).sum(axis=-1)
+  kept = np.where(union > 0, (a & b).sum(axis=-1) / np.maximum(union, 1), 1.0)
+  return (1.0 - cosine) + density + held_weight * (1.0 - kept)
+
+
+def joins(steps, chunk_steps, method=DEFAULT_SEAM_METHOD):
+  """Where a long piece of `method` joins material of two drawn chunks, and where whole
+  drawn chunks lie in it.
+
+  Returns:
+    `(chunk_starts, join_steps)`: int64 arrays. 'continuity' and 'transition' chain whole
+    chunks: chunks start at `k * chunk_steps`, joins are at `k * chunk_steps` (k >= 1).
+    'overlap' appends half-chunks after a first whole chunk: the only whole chunk starts at
+    0, joins are at `chunk_steps + j * (chunk_steps // 2)` (j >= 0) below `steps`.
+  """
+  if method not in SEAM_METHODS:
+    raise ValueError(f"method must be one of {SEAM_METHODS}, got {method!r}")
+  if method == "overlap":
+    half = chunk_steps // 2
+    return (np.zeros(1 if steps >= chunk_steps else 0, np.int64),
+            np.arange(chunk_steps, steps, half, dtype=np.int64))
+  return (np.arange(steps // chunk_steps, dtype=np.int64) * chunk_steps,
+          np.arange(chunk_steps, steps, chunk_steps, dtype=np.int64))
+
+
+def num_draws(steps, chunk_steps, method=DEFAULT_SEAM_METHOD):
+  """Chunks drawn per seam position after the first chunk: seams for whole-chunk methods,
+  half-chunk extensions for 'overlap'."""
+  return len(joins(steps, chunk_steps, method)[1])
+
+
+def chain_overlapping(first, candidates, steps, half=None):
+  """Extends each piece by half-chunks: at each join, the second half of the candidate whose
+  first half is most like the piece's last `half` steps (`overlap_cost`).
+
+  Args:
+    first: `[n, chunk_steps, 128]` bool opening chunks.
+    candidates: `[n, num_joins, k, chunk_steps, 128]` bool, `num_joins = num_draws(steps,
+      chunk_steps, 'overlap')`.
+    steps: length of each piece (the last half is cut).
+    half: steps compared and appended (default: half a chunk).
+
+  Returns:
+    `(pieces, chosen)`: `[n, steps, 128]` bool and `[n, num_joins]` int.
+  """
+  first = np.asarray(first, bool)
+  candidates = np.asarray(candidates, bool)
+  n, chunk_steps, pitches = first.shape
+  half = half or max(chunk_steps // 2, 1)
+  num_joins = len(range(chunk_steps, steps, half))
+  if candidates.shape[:2] != (n, num_joins) or candidates.shape[3:] != (chunk_steps, pitches):
+    raise ValueError(f"candidates must have shape [{n}, {num_joins}, k, {chunk_steps}, "
+                     f"{pitches}], got {candidates.shape}")
+  pieces = np.zeros((n, chunk_steps + num_joins * half, pitches), bool)
+  chosen = np.zeros((n, num_joins), np.int64)
+  pieces[:, :chunk_steps] = first
+  for i in range(n):
+    end = chunk_steps
+    for j in range(num_joins):
+      cost = overlap_cost(pieces[i, end - half:end],
+                          candidates[i, j, :, chunk_steps - 2 * half:chunk_steps - half])
+      best = int(np.argmin(cost))
+      chosen[i, j] = best
+      pieces[i, end:end + half] = candidates[i, j, best, chunk_steps - half:]
+      end += half
+  return pieces[:, :steps], chosen
 
 
 def transitions(before, after):
@@ -259,8 +358,9 @@ def chain_chunks(first, candidates, steps, half=None, method=DEFAULT_SEAM_METHOD
     `(pieces, chosen)`: `[n, steps, 128]` bool, and `[n, num_seams]` int, the candidate
     taken at each seam.
   """
-  if method not in SEAM_METHODS:
-    raise ValueError(f"method must be one of {SEAM_METHODS}, got {method!r}")
+  if method not in ("continuity", "transition"):
+    raise ValueError(f"method must be 'continuity' or 'transition' (whole chunks; "
+                     f"'overlap' is `chain_overlapping`), got {method!r}")
   first = np.asarray(first, bool)
   candidates = np.asarray(candidates, bool)
   n, chunk_steps, pitches = first.shape
@@ -304,9 +404,15 @@ def generate_long(model, n, beats, alpha, seed, candidates=DEFAULT_CANDIDATES,
   'transition' (`transition_cost`: a seam that changes as much as a chunk the model drew
   changes across its middle) matched the density and register jumps but held even fewer
   notes over, and did worse by that test on the seed it was tried on; it stays selectable
-  so that the comparison can be redone. Why choosing among samples: (1) each chunk stays
-  a sample of the trained model, so what is inside a chunk is exactly what the paper's
-  measure judged; (2) the model has no conditional input, and conditioning through the
+  so that the comparison can be redone. 'overlap' (`chain_overlapping`) changes what is
+  joined: after the first chunk the piece grows by half-chunks, each the second half of the
+  candidate whose *first* half is most like the piece's last half-chunk (`overlap_cost`:
+  pitch content, density, what sounds on the last step). What crosses a join is then the
+  model's own change across the middle of one chunk, not a change chosen to be small or
+  large; a window centred on a join is a whole drawn chunk wherever the first half matched
+  exactly. It draws twice as many candidates (one set per half-chunk). Why choosing among samples: (1) each chunk stays
+  a sample of the trained model (with 'overlap', each half-chunk is half of one), so what
+  is inside a chunk is exactly what the paper's measure judged; (2) the model has no conditional input, and conditioning through the
   encoder (encoding a canvas whose first part is the previous tail) asks the encoder about
   canvases it never saw in training (a half-silent chunk), which a briefly trained model
   reconstructs poorly; (3) all candidates of all seams come from one batched decoder pass,
@@ -337,11 +443,13 @@ def generate_long(model, n, beats, alpha, seed, candidates=DEFAULT_CANDIDATES,
     raise ValueError(f"method must be one of {SEAM_METHODS}, got {method!r}")
   chunk_steps = model.config.chunk_steps
   steps = int(beats) * STEPS_PER_BEAT
-  num_seams = -(-steps // chunk_steps) - 1
+  num_seams = num_draws(steps, chunk_steps, method)
   total = n * (1 + num_seams * candidates)
   rolls = last_canvases_binarized(model, total, alpha, seed)
   first = rolls[:n]
   rest = rolls[n:].reshape(n, num_seams, candidates, chunk_steps, -1)
+  if method == "overlap":
+    return chain_overlapping(first, rest, steps)
   return chain_chunks(first, rest, steps, method=method)
 
 
@@ -379,8 +487,9 @@ def _parser():
                       help="chunks drawn per seam with --beats (1: plain concatenation)")
   parser.add_argument("--seam_method", default=DEFAULT_SEAM_METHOD, choices=SEAM_METHODS,
                       help="how a chunk is chosen at each seam with --beats: 'continuity' "
-                           "(the least change) or 'transition' (as much change as inside "
-                           "a chunk)")
+                           "(the least change), 'transition' (as much change as inside "
+                           "a chunk) or 'overlap' (half-chunks: the second half of the "
+                           "chunk whose first half is most like the piece's last half)")
   parser.add_argument("--audio", action=argparse.BooleanOptionalAction, default=True,
                       help="render each piece to WAV (default on; --no-audio to skip)")
   parser.add_argument("--reference", default=None,

@@ -37,12 +37,16 @@ def window_starts(steps, chunk_steps):
   return np.array(inside, np.int64), np.array(seam, np.int64)
 
 
-def one_window_per_piece(pieces, chunk_steps):
+def one_window_per_piece(pieces, chunk_steps, chunk_starts=None, join_steps=None):
   """Inside windows from the even pieces, seam windows from the odd ones.
 
   Args:
     pieces: `[n, steps, 128]` bool, steps >= 2 chunks.
     chunk_steps: chunk length.
+    chunk_starts, join_steps: where whole drawn chunks start in a piece, and where material
+      of two chunks meets (`generate.joins`); default: chunks end to end (`window_starts`).
+      An inside window is a whole chunk; a seam window the `chunk_steps` steps centred on
+      a join (those that fit).
 
   Returns:
     `(inside, seam, inside_at, seam_at)`: `[ceil(n/2), chunk_steps, 128]` and
@@ -51,7 +55,15 @@ def one_window_per_piece(pieces, chunk_steps):
     `seam_starts[j % len]`.
   """
   pieces = np.asarray(pieces, bool)
-  inside_starts, seam_starts = window_starts(pieces.shape[1], chunk_steps)
+  if chunk_starts is None:
+    inside_starts, seam_starts = window_starts(pieces.shape[1], chunk_steps)
+  else:
+    inside_starts = np.asarray(chunk_starts, np.int64)
+    seam_starts = np.asarray(join_steps, np.int64) - chunk_steps // 2
+    seam_starts = seam_starts[(seam_starts >= 0)
+                              & (seam_starts + chunk_steps <= pieces.shape[1])]
+    if not len(inside_starts):
+      raise ValueError(f"pieces of {pieces.shape[1]} steps hold no whole chunk")
   if not len(seam_starts):
     raise ValueError(f"pieces of {pieces.shape[1]} steps have no seam window of "
                      f"{chunk_steps} steps")

@@ -66,7 +66,8 @@ def main(argv):
                  "per seam")
     pieces, _ = generate.generate_long(model, _N.value, _BEATS.value, alpha, _SEED.value, k,
                                        _SEAM_METHOD.value)
-    inside, seam, _, _ = seams.one_window_per_piece(pieces, chunk_steps)
+    inside, seam, _, _ = seams.one_window_per_piece(
+        pieces, chunk_steps, *generate.joins(pieces.shape[1], chunk_steps, _SEAM_METHOD.value))
     res = seams.compare_windows(inside, seam, num_permutations=_NUM_PERMUTATIONS.value,
                                 seed=_SEED.value, reference=reference)
     for name in ("inside", "seam"):

@@ -16,6 +16,7 @@ from draw_music import audio
 from draw_music import generate
 from draw_music import midi_io
 from draw_music import page
+from draw_music import seams
 from draw_music import train
 from tests import helpers
 
@@ -58,8 +59,9 @@ def test_chain_chunks_takes_the_continuing_candidate_and_cuts():
   np.testing.assert_array_equal(plain[0], np.concatenate([first[0], jump, after_b[:4]]))
   with pytest.raises(ValueError, match="candidates must have shape"):
     generate.chain_chunks(first, candidates, steps=40)
-  with pytest.raises(ValueError, match="method must be one of"):
-    generate.chain_chunks(first, candidates, steps=20, method="smooth")
+  for method in ("smooth", "overlap"):  # 'overlap' is chain_overlapping's
+    with pytest.raises(ValueError, match="method must be"):
+      generate.chain_chunks(first, candidates, steps=20, method=method)
 
 
 def test_transitions_by_hand():
@@ -102,6 +104,66 @@ def test_chain_chunks_by_transition_changes_as_much_as_a_chunk_inside():
   np.testing.assert_array_equal(chosen, [[1]])
 
 
+def test_overlap_cost_by_hand():
+  # Tail: 60 on all 4 steps, 64 on the last 2 (per-pitch counts 4 and 2; density 1.5).
+  tail = _roll(4, [{60}] * 2 + [{60, 64}] * 2)
+  heads = np.stack([
+      _roll(4, [{60}] * 2 + [{60, 64}] * 2),  # the same: cost 0
+      _roll(4, [{60}] * 4),                   # counts (4, 0): cos 4 / sqrt(20); d 1; {60}
+      _roll(4, [set()] * 4),                  # silent: cosine 0, density 1, nothing kept
+      _roll(4, [{72}] * 3 + [{60, 64, 72}]),  # cos (4*1 + 2*1) / (sqrt(20) sqrt(18)); d 1.5
+  ])
+  cost = generate.overlap_cost(tail, heads, held_weight=2)
+  np.testing.assert_allclose(cost, [
+      0.0,
+      (1 - 4 / np.sqrt(20)) + 0.5 / 1.5 + 2 * (1 - 1 / 2),
+      1 + 1.5 / 1.5 + 2 * 1,
+      (1 - 6 / (np.sqrt(20) * np.sqrt(18))) + 0 + 2 * (1 - 2 / 3)], atol=1e-12)
+  silent = _roll(4, [set()] * 4)
+  np.testing.assert_allclose(generate.overlap_cost(silent, np.stack([silent, tail]), 2),
+                             [0.0, 1 + 1.5 / 1.5 + 2 * 1])
+
+
+def test_chain_overlapping_appends_the_second_half_of_the_matching_candidate():
+  first = _roll(8, [{40}] * 4 + [{50, 57}] * 4)[None]
+  unlike = _roll(8, [{90}] * 4 + [{91}] * 4)
+  like = _roll(8, [{50, 57}] * 4 + [{52}] * 4)        # opens as the first chunk ends
+  like_next = _roll(8, [{52}] * 4 + [{30}] * 4)       # opens as `like` ends
+  candidates = np.stack([[unlike, like], [like_next, unlike]])[None]  # [1, 2 joins, 2, 8, 128]
+  pieces, chosen = generate.chain_overlapping(first, candidates, steps=14)
+  np.testing.assert_array_equal(chosen, [[1, 0]])
+  np.testing.assert_array_equal(pieces[0], np.concatenate([first[0], like[4:], like_next[4:6]]))
+  # Every window centred on a join is a whole drawn chunk here: the first half matched.
+  np.testing.assert_array_equal(pieces[0, 4:12], like)
+  inside, seam = generate.joins(14, 8, "overlap")
+  np.testing.assert_array_equal(inside, [0])
+  np.testing.assert_array_equal(seam, [8, 12])
+  np.testing.assert_array_equal(generate.joins(20, 8, "continuity")[0], [0, 8])
+  np.testing.assert_array_equal(generate.joins(20, 8, "continuity")[1], [8, 16])
+  assert generate.num_draws(14, 8, "overlap") == 2 and generate.num_draws(20, 8) == 2
+  with pytest.raises(ValueError, match="candidates must have shape"):
+    generate.chain_overlapping(first, candidates, steps=30)
+
+
+def test_windows_follow_the_joins_of_the_method():
+  pieces = np.zeros((4, 40, 128), bool)
+  for i in range(4):
+    pieces[i, :, i] = True  # tell the pieces apart
+    pieces[i, np.arange(40), 20 + np.arange(40)] = True  # and the steps
+  inside, seam, inside_at, seam_at = seams.one_window_per_piece(
+      pieces, 16, *generate.joins(40, 16, "overlap"))
+  # Whole chunk only at 0; joins at 16, 24, 32 -> windows from 8 and 16 fit (24 does not).
+  np.testing.assert_array_equal(inside_at, [0, 0])
+  np.testing.assert_array_equal(seam_at, [8, 16])
+  np.testing.assert_array_equal(seam[1], pieces[3, 16:32])
+  np.testing.assert_array_equal(inside[1], pieces[2, 0:16])
+  # The default is chunks end to end, as generate.joins gives for 'continuity'.
+  default = seams.one_window_per_piece(pieces, 16)
+  explicit = seams.one_window_per_piece(pieces, 16, *generate.joins(40, 16, "continuity"))
+  for a, b in zip(default, explicit):
+    np.testing.assert_array_equal(a, b)
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
   return helpers.train_tiny(tmp_path_factory.mktemp("run"))[0]
@@ -136,6 +198,20 @@ def test_generate_long_chains_the_model_samples(trained):
       cost = generate.transition_cost(seam, generate.inside_transitions(rest[i, s, :1], 8))
       assert chosen[i, s] == np.argmin(cost)
       previous = rest[i, s, chosen[i, s]]
+  # 'overlap': 40 steps = a chunk and 3 half-chunks (joins at 16, 24, 32), each the second
+  # half of the candidate whose first half is most like the last 8 steps.
+  pieces, chosen = generate.generate_long(model, 2, 5, 0.3, seed=3, candidates=4,
+                                          method="overlap")
+  assert chosen.shape == (2, 3)
+  samples = generate.last_canvases_binarized(model, 2 * (1 + 3 * 4), 0.3, 3)
+  rest = samples[2:].reshape(2, 3, 4, 16, 128)
+  for i in range(2):
+    piece = samples[i]
+    for j in range(3):
+      cost = generate.overlap_cost(piece[-8:], rest[i, j, :, :8])
+      assert chosen[i, j] == np.argmin(cost)
+      piece = np.concatenate([piece, rest[i, j, chosen[i, j], 8:]])
+    np.testing.assert_array_equal(pieces[i], piece)
   with pytest.raises(ValueError, match="beats must be a positive integer"):
     generate.generate_long(model, 1, 0, 0.3, 0)
   with pytest.raises(ValueError, match="method must be one of"):
