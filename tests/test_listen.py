@@ -455,3 +455,25 @@ def test_evaluate_writes_a_page(tmp_path, capsys):
   assert [r[1] for r in parsed.rows] == [name for _, name in expect]
   assert [r[4] for r in parsed.rows] == [f"{d:.2f}" for d, _ in expect]
   assert sum(link.endswith(".mid") for link in parsed.links) == 3
+
+
+def test_seam_continuity_experiment_with_overlapping_chunks(trained, tmp_path):
+  from tests.conftest import REPO  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(2)
+  corpus = helpers.write_corpus(tmp_path / "corpus",
+                                [helpers.random_roll(rng, 16 * 5, 0.3) for _ in range(4)])
+  out = tmp_path / "seams"
+  proc = subprocess.run(
+      [sys.executable, "-m", "experiments.seam_continuity", f"--checkpoint={trained}",
+       f"--corpus={corpus}", "--n=12", "--beats=6", "--candidates=3",
+       "--seam_method=overlap", "--num_permutations=20", f"--out_dir={out}"],
+      cwd=REPO, capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  result = json.loads((out / "seam_continuity.json").read_text())
+  assert result["run"]["config"]["seam_method"] == "overlap"
+  # 6 beats = 48 steps: joins at 16, 24, 32, 40, windows from 8, 16 and 24 fit; one whole
+  # chunk (at 0) per even piece: 6 inside and 6 seam windows for each of the two runs.
+  for method in ("chained", "plain"):
+    assert result[method]["set_level"]["num_ref"] == 6
+    assert result[method]["set_level"]["num_other"] == 6
+  assert (out / "seam_continuity.png").exists()
