@@ -232,6 +232,8 @@ def test_writer_config_is_the_paper_architecture_plus_its_levers():
   assert (writer.decoder, writer.hold, writer.min_note_steps, writer.bridge_steps,
           writer.grid_steps, writer.density) == ("notes", 0.6, 2, 4, 2, "corpus")
   assert (writer.offset_grid, writer.transpose) == (0, 0)
+  assert (writer.holdout, writer.select_every, writer.select_pieces) == (0.15, 200, 500)
+  assert (paper.holdout, paper.select_every) == (0, 0)
   assert writer.compute_dtype == ("bfloat16" if model_lib.cpu_has_bf16_matmuls()
                                   else "float32")
   assert (paper.offset_grid, paper.transpose, paper.decoder) == (0, 0, "paper")
@@ -267,6 +269,21 @@ def test_writer_config_round_trips_through_a_checkpoint_and_resumes(tmp_path, co
   assert model.config == TINY_WRITER
   with pytest.raises(ValueError, match="rolls"):
     train.train(TINY_WRITER, chunks, piece_index, tmp_path / "x", cfg)
+
+
+def test_windows_come_only_from_the_pieces_not_held_out(tmp_path, corpus, monkeypatch):
+  from draw_music import selection  # pylint: disable=g-import-not-at-top
+  rolls, chunks, piece_index = corpus
+  seen = []
+  windows = pipeline.windows
+  monkeypatch.setattr(pipeline, "windows", lambda r, *a, **k: seen.append(r) or windows(r, *a, **k))
+  config = dataclasses.replace(TINY_WRITER, holdout=0.25, select_every=2, select_pieces=8)
+  train.train(config, chunks, piece_index, tmp_path,
+              train.TrainConfig(max_steps=2, verbose=False, seed=4), rolls=rolls)
+  held = selection.holdout_pieces(piece_index, 0.25, 4)
+  assert len(seen) == 1 and len(held) >= 1
+  for i, roll in enumerate(seen[0]):
+    assert len(roll) == (0 if i in held else len(rolls[i]))
 
 
 def test_a_run_written_before_the_writer_fields_still_resumes(tmp_path, corpus):
