@@ -6,7 +6,8 @@ Timed (median of several runs after one warm-up run):
 - rendering 100 generated pieces (one chunk, 13 beats, each) from their MIDI files to WAV
   files (`audio.render_files`: parse, synthesize at 22,050 Hz, write), goal under 10 s;
 - generating one 64-beat piece (`generate.generate_long`, 64 candidates per seam: the
-  latent draws, decoding, binarising and choosing at the 4 seams), goal under 1 s.
+  latent draws, decoding, binarising and choosing at the 4 seams), goal under 1 s; once
+  per seam method (`generate.SEAM_METHODS`; 'overlap' draws for 8 half-chunk joins).
 With `--checkpoint`, the pieces come from that trained model; without, from an untrained
 baseline model (the same work: the time does not depend on the weights). How the seam
 windows of such pieces score is experiments/seam_continuity.py's job (REPRODUCTION.md).
@@ -62,8 +63,13 @@ def main(argv=None):
                                                      args.render_runs)
     seconds_of_audio = sum(audio.read_wav(p.replace(".mid", ".wav"))[0].shape[0]
                            for p in paths) / audio.DEFAULT_SAMPLE_RATE
-  long_median, long_times = common.median_time(
-      lambda: generate.generate_long(model, 1, 64, model.config.alpha, 0), args.long_runs)
+  long = {}
+  for method in generate.SEAM_METHODS:
+    long[method] = common.median_time(
+        lambda m=method: generate.generate_long(model, 1, 64, model.config.alpha, 0,
+                                                method=m), args.long_runs)
+  draws = {m: generate.num_draws(64 * generate.STEPS_PER_BEAT, model.config.chunk_steps, m)
+           for m in generate.SEAM_METHODS}
   load_after = common.load_average()
   fmt = lambda ts: ", ".join(f"{t:.3f}" for t in ts)
   met = lambda m, goal: f"{'met' if m < goal else 'NOT met'} ({m:.3f} s)"
@@ -80,12 +86,14 @@ def main(argv=None):
       "| step | median s | runs s |", "| --- | ---: | --- |",
       f"| 100 pieces of 13 beats, MIDI -> WAV files ({seconds_of_audio:.0f} s of audio) | "
       f"{render_median:.3f} | {fmt(render_times)} |",
-      f"| one 64-beat piece, generate_long (64 candidates x 4 seams) | {long_median:.3f} | "
-      f"{fmt(long_times)} |", "",
+      *[f"| one 64-beat piece, generate_long, --seam_method {m} (64 candidates x "
+        f"{draws[m]} {'joins' if m == 'overlap' else 'seams'}) | {t[0]:.3f} | {fmt(t[1])} |"
+        for m, t in long.items()], "",
       f"Goals: 100 pieces to WAV under {RENDER_GOAL_S:.0f} s: "
       f"{met(render_median, RENDER_GOAL_S)}; a 64-beat piece under {LONG_GOAL_S:.0f} s: "
-      f"{met(long_median, LONG_GOAL_S)}. Other agents' processes share this machine: the "
-      "load average says how busy it was.",
+      + "; ".join(f"{m} {met(t[0], LONG_GOAL_S)}" for m, t in long.items())
+      + ". Other agents' processes share this machine: the load average says how busy it "
+      "was.",
   ]
   common.write_section(BENCHMARKS_FILE, lines)
   print("\n".join(lines))
