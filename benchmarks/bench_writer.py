@@ -51,7 +51,7 @@ SECTIONS = {False: "## The writer against the baseline: quality after the same m
             True: "## Ablation: each lever of the writer alone on top of the baseline"}
 
 # Checkpoint selection as measured: 15% of the chunks held out, a score every 200 steps.
-SELECTING = model_lib.DrawConfig(holdout=0.15, select_every=200, select_pieces=500)
+SELECTION = {"holdout": 0.15, "select_every": 200, "select_pieces": 500}
 # name: (config name, overrides). The ablation runs them all.
 VARIANTS = {
     "baseline": ("baseline", {}),
@@ -60,11 +60,9 @@ VARIANTS = {
         "decoder", "hold", "min_note_steps", "bridge_steps", "grid_steps", "density")}),
     "+beat windows": ("baseline", {"offset_grid": 8}),
     "+transposition": ("baseline", {"offset_grid": 104, "transpose": 5}),
-    "+checkpoint selection": ("baseline", {f: getattr(SELECTING, f) for f in (
-        "holdout", "select_every", "select_pieces")}),
+    "+checkpoint selection": ("baseline", SELECTION),
     "writer": ("writer", {}),
-    "writer + checkpoint selection": ("writer", {f: getattr(SELECTING, f) for f in (
-        "holdout", "select_every", "select_pieces")}),
+    "writer + checkpoint selection": ("writer", SELECTION),
 }
 ABLATION = tuple(v for v in VARIANTS if v != "writer + checkpoint selection")
 
@@ -209,7 +207,8 @@ def main(argv=None):
 def format_record(r, feature_sets):
   p = r[feature_sets[0]]
   s = p["set_level"]
-  return (f"  step {r['step']} (model of step {r.get('selected_step', r['step'])}): distance {p['distance']['mean']:.2f} +- "
+  return (f"  step {r['step']} (model of step {r.get('selected_step', r['step'])}): "
+          f"distance {p['distance']['mean']:.2f} +- "
           f"{p['distance']['std']:.2f}, Welch p = {p['t_test']['p_value']:.3g}; Frechet "
           f"{s['frechet']:.2f} (bound {s['thresholds']['frechet_bound']:.2f}), diversity "
           f"{s['diversity_ratio']:.2f}: {s['verdict']}")

@@ -209,13 +209,10 @@ def overlap_cost(tail, heads, held_weight=HELD_WEIGHT):
   norms = np.linalg.norm(p_heads, axis=1) * np.linalg.norm(p_tail)
   cosine = np.where(norms > 0, p_heads @ p_tail / np.maximum(norms, 1e-300),
                     np.where((p_heads.sum(axis=1) == 0) & (p_tail.sum() == 0), 1.0, 0.0))
-  d_tail = p_tail.sum() / len(tail)
-  d_heads = p_heads.sum(axis=1) / heads.shape[1]
-  density = np.abs(d_tail - d_heads) / np.maximum(np.maximum(d_tail, d_heads), 1.0)
-  a, b = tail[-1], heads[:, -1]
-  union = (a | b).sum(axis=-1)
-  kept = np.where(union > 0, (a & b).sum(axis=-1) / np.maximum(union, 1), 1.0)
-  return (1.0 - cosine) + density + held_weight * (1.0 - kept)
+  # Both halves read from their last step: the density change and the share kept there.
+  kept, density, _, _, _ = transitions(seam_features(tail[None], "tail", len(tail)),
+                                       seam_features(heads, "tail", heads.shape[1]))
+  return (1.0 - cosine) + np.abs(density) + held_weight * (1.0 - kept)
 
 
 def joins(steps, chunk_steps, method=DEFAULT_SEAM_METHOD):

@@ -372,7 +372,8 @@ def train(model_config, chunks, piece_index, out_dir, train_config, rolls=None,
     chunks, piece_index, heldout, held_pieces = selection_lib.split(
         chunks, piece_index, model_config.holdout, train_config.seed)
     if rolls is not None:  # windows only of the training pieces
-      rolls = [r if i not in set(held_pieces.tolist()) else r[:0] for i, r in enumerate(rolls)]
+      held = set(held_pieces.tolist())
+      rolls = [r[:0] if i in held else r for i, r in enumerate(rolls)]
   out_dir.mkdir(parents=True, exist_ok=True)
   (out_dir / "config.json").write_text(json.dumps(record, indent=1) + "\n")
   # The training chunks' active cells, for decoders that follow the corpus's density.
