@@ -63,8 +63,17 @@ VARIANTS = {
     "+checkpoint selection": ("baseline", SELECTION),
     "writer": ("writer", {}),
     "writer + checkpoint selection": ("writer", SELECTION),
+    # The recipe before its decoder put onsets off the grid (the records of "writer" and
+    # "writer + checkpoint selection" measured before then carry these names).
+    "writer, onsets on the grid": ("writer", {"odd_onsets": "none"}),
+    "writer, onsets on the grid + checkpoint selection": ("writer", {**SELECTION,
+                                                                     "odd_onsets": "none"}),
+    # Data variety for long runs: windows on every beat, each transposed by up to 5 semitones.
+    "writer, onsets on the grid + data variety": ("writer", {"offset_grid": 8, "transpose": 5,
+                                                             "odd_onsets": "none"}),
 }
-ABLATION = tuple(v for v in VARIANTS if v != "writer + checkpoint selection")
+ABLATION = tuple(v for v in VARIANTS if not v.startswith("writer +")
+                 and not v.startswith("writer,"))
 
 
 def variant_config(name):

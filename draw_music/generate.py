@@ -19,6 +19,7 @@ chained by `generate_long` (its docstring says how and why).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import pathlib
 import sys
 
@@ -47,13 +48,18 @@ DENSITY_REFERENCE_DRAW = 1000
 DENSITY_REFERENCE_SEED = 2**31 - 1
 
 
-def decode_canvases(config, canvases, alpha=None, corpus_cells=None, model_expected=None):
+def decode_canvases(config, canvases, alpha=None, corpus_cells=None, model_expected=None,
+                    corpus_odd_shares=None, model_odd_evidence=None):
   """`[n, chunk_steps, 128]` bool pieces from final canvases, by `config`'s decoder.
 
   'paper' thresholds at `alpha` (default `config.alpha`) after min-max normalisation;
   'notes' is the note decoder (`postprocess.to_rolls`); with `config.density == 'corpus'`
   its targets are `postprocess.density_targets` of `model_expected` (the model's reference
-  draw, `density_reference`) and `corpus_cells` (the training chunks' active cells).
+  draw, `density_reference`) and `corpus_cells` (the training chunks' active cells); with
+  `config.odd_onsets == 'corpus'` onset steps then move off the grid
+  (`postprocess.place_odd_onsets`), each piece's share from `corpus_odd_shares` (the training
+  chunks' `odd_onset_shares`) ranked by `model_odd_evidence` (the reference draw's
+  `odd_onset_evidence`, `model_reference`).
   """
   alpha = config.alpha if alpha is None else alpha
   canvases = np.asarray(canvases)
@@ -65,29 +71,67 @@ def decode_canvases(config, canvases, alpha=None, corpus_cells=None, model_expec
                        "the training folder) and the model's reference draw")
     targets = postprocess.density_targets(postprocess.expected_cells(canvases),
                                           model_expected, corpus_cells)
-  return np.asarray(postprocess.to_rolls(canvases, config.decoder, alpha, config.hold,
-                                         config.min_note_steps, config.bridge_steps,
-                                         targets, config.grid_steps))
+  rolls = np.asarray(postprocess.to_rolls(canvases, config.decoder, alpha, config.hold,
+                                          config.min_note_steps, config.bridge_steps,
+                                          targets, config.grid_steps))
+  if config.odd_onsets == "corpus":
+    if corpus_odd_shares is None or model_odd_evidence is None:
+      raise ValueError("this config's decoder puts onsets off the grid as often as the "
+                       "training corpus does: it needs the corpus's odd onset shares "
+                       "(corpus_density.json of a run trained since they are written there: "
+                       "resume or rerun train_baseline on the same folder to write them) and "
+                       "the model's reference draw")
+    shares = postprocess.odd_onset_targets(postprocess.odd_onset_evidence(rolls, canvases),
+                                           model_odd_evidence, corpus_odd_shares)
+    rolls = postprocess.place_odd_onsets(rolls, canvases, shares)
+  return rolls
+
+
+def model_reference(model, canvases=None, corpus_cells=None):
+  """What the note decoder ranks each piece against: a fixed draw of `model`.
+
+  Returns a dict: 'expected_cells' `[DENSITY_REFERENCE_DRAW]` (the draw's expected active
+  cells, for density='corpus'), and with odd_onsets='corpus' also 'odd_evidence' (the draw
+  decoded without the odd onsets, its `odd_onset_evidence`). Cached on the model, unless
+  `canvases` (the draw's final canvases, for weights that change, as in selection) is given.
+  `corpus_cells` (default `model.corpus_cells`) decode the draw where density='corpus'.
+  """
+  fixed = canvases is None
+  cfg = model.config
+  odd = cfg.decoder == "notes" and cfg.odd_onsets == "corpus"
+  cached = getattr(model, "reference_draw", None)
+  if fixed and cached is not None and (not odd or "odd_evidence" in cached):
+    return cached
+  if fixed:
+    canvases = _last_canvases(model, DENSITY_REFERENCE_DRAW, DENSITY_REFERENCE_SEED)
+  out = {"expected_cells": postprocess.expected_cells(canvases)}
+  if odd:
+    on_grid = dataclasses.replace(cfg, odd_onsets="none")
+    if corpus_cells is None:
+      corpus_cells = getattr(model, "corpus_cells", None)
+    rolls = decode_canvases(on_grid, canvases, None, corpus_cells, out["expected_cells"])
+    out["odd_evidence"] = postprocess.odd_onset_evidence(rolls, canvases)
+  if fixed:
+    model.reference_draw = out
+  return out
 
 
 def density_reference(model):
   """`[DENSITY_REFERENCE_DRAW]` expected active cells of a fixed draw of `model` (cached)."""
-  cached = getattr(model, "density_reference_cells", None)
-  if cached is None:
-    cached = postprocess.expected_cells(
-        _last_canvases(model, DENSITY_REFERENCE_DRAW, DENSITY_REFERENCE_SEED))
-    model.density_reference_cells = cached
-  return cached
+  return model_reference(model)["expected_cells"]
 
 
 def decode_for(model, canvases, alpha=None):
   """`decode_canvases` with what `model` carries: its config and, for density='corpus',
   its training corpus's active cells (`model.corpus_cells`, set by `train.load_trained`)
-  and its reference draw."""
+  and its reference draw; for odd_onsets='corpus', the corpus's odd onset shares
+  (`model.corpus_odd_shares`) and the reference draw's evidence."""
   cfg = model.config
-  if cfg.decoder == "notes" and cfg.density == "corpus":
+  if cfg.decoder == "notes" and (cfg.density == "corpus" or cfg.odd_onsets == "corpus"):
+    ref = model_reference(model)
     return decode_canvases(cfg, canvases, alpha, getattr(model, "corpus_cells", None),
-                           density_reference(model))
+                           ref["expected_cells"], getattr(model, "corpus_odd_shares", None),
+                           ref.get("odd_evidence"))
   return decode_canvases(cfg, canvases, alpha)
 
 

@@ -109,6 +109,10 @@ class DrawConfig:
     density: the 'notes' decoder's active cells per piece: 'model' (the model's own
       expectation) or 'corpus' (the training corpus's distribution, ranked as the model
       ranks its pieces: `postprocess.density_targets`).
+    odd_onsets: the 'notes' decoder's onsets off its grid: 'none' (every onset on the grid)
+      or 'corpus' (`postprocess.place_odd_onsets`: onset steps moved one step off the grid
+      where the canvas rises there, each piece's share of them from the training corpus's
+      distribution, ranked as the model ranks its pieces). Needs an even `grid_steps`.
     holdout: share of the chunks held out, as whole pieces, to choose the checkpoint on
       (`selection`; 0: none, every piece is trained on, as in the paper). Beyond the paper.
     select_every: steps between two scores of checkpoint selection (0: no selection, the
@@ -140,6 +144,7 @@ class DrawConfig:
   bridge_steps: int = 0
   grid_steps: int = 1
   density: str = "model"
+  odd_onsets: str = "none"
   holdout: float = 0.0
   select_every: int = 0
   select_pieces: int = 500
@@ -187,6 +192,12 @@ class DrawConfig:
                        f"({self.chunk_steps}), got {self.grid_steps!r}")
     if self.density not in ("model", "corpus"):
       raise ValueError(f"density must be 'model' or 'corpus', got {self.density!r}")
+    if self.odd_onsets not in ("none", "corpus"):
+      raise ValueError(f"odd_onsets must be 'none' or 'corpus', got {self.odd_onsets!r}")
+    if self.odd_onsets == "corpus" and (self.decoder != "notes" or self.grid_steps % 2):
+      raise ValueError("odd_onsets='corpus' moves onsets off the note decoder's grid: it needs "
+                       f"decoder='notes' and an even grid_steps, got decoder={self.decoder!r}, "
+                       f"grid_steps={self.grid_steps!r}")
     if not (isinstance(self.hold, (int, float)) and 0 < self.hold <= 1):
       raise ValueError(f"hold must be in (0, 1], got {self.hold!r}")
     if not (isinstance(self.holdout, (int, float)) and 0 <= self.holdout < 1):
@@ -227,14 +238,16 @@ def cpu_has_bf16_matmuls():
 # matmuls in bfloat16 where the CPU has them (more steps a minute), and its canvases decoded
 # into notes on the sixteenth-note grid: each piece as dense as the corpus's chunk of the same
 # rank, notes held through dips (hysteresis 0.6), no blips shorter than a sixteenth,
-# re-strikes across gaps of up to 4 steps joined where nothing else starts. Windows on every
+# re-strikes across gaps of up to 4 steps joined where nothing else starts, and onset steps
+# moved one step off the grid where the canvas rises there, as often as the corpus has such
+# onsets (`odd_onsets`; measured on 3 seeds, BENCHMARKS.md). Windows on every
 # beat and transposition (`offset_grid`, `transpose`) are options, not part of it: in first
 # trials at the steps 10 minutes buy they made the pieces worse (README, "The writer"); so
 # is checkpoint selection on held-out pieces (`holdout`, `select_every`): measured on 3
 # seeds it kept the pieces from getting worse past 10 minutes but, trained on 15% fewer
 # chunks, lost the 10-minute bound (README, "The writer"; BENCHMARKS.md).
 WRITER = DrawConfig(decoder="notes", hold=0.6, min_note_steps=2, bridge_steps=4,
-                    grid_steps=2, density="corpus",
+                    grid_steps=2, density="corpus", odd_onsets="corpus",
                     compute_dtype="bfloat16" if cpu_has_bf16_matmuls() else "float32")
 
 CONFIGS = {

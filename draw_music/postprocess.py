@@ -268,15 +268,136 @@ def density_targets(expected, model_expected, corpus_cells):
   Returns:
     `[n]` float64 targets, rounded to whole cells.
   """
-  reference = np.sort(np.asarray(model_expected, np.float64))
-  corpus_cells = np.asarray(corpus_cells, np.float64)
-  if reference.size == 0 or corpus_cells.size == 0:
-    raise ValueError("density_targets needs a reference draw and corpus chunks")
-  # Mid-rank quantile of each piece among the reference draw, in (0, 1).
-  rank = (np.searchsorted(reference, expected, "left")
-          + np.searchsorted(reference, expected, "right")) / 2
-  q = (rank + 0.5) / (reference.size + 1)
-  return np.round(np.quantile(corpus_cells, q))
+  return np.round(quantile_map(expected, model_expected, corpus_cells, "density_targets"))
+
+
+def quantile_map(values, reference, corpus, name="quantile_map"):
+  """`[n]` the corpus's quantile q of each value, q its mid-rank quantile among `reference`.
+
+  The corpus's values are spread as the corpus spreads them, ranked as `reference` (a
+  reference draw of the model) ranks `values`: a value at quantile q of the reference gets
+  `np.quantile(corpus, q)`, with q the mid-rank `(rank + 0.5) / (len(reference) + 1)` (ties
+  share their middle rank), in (0, 1).
+  """
+  reference = np.sort(np.asarray(reference, np.float64))
+  corpus = np.asarray(corpus, np.float64)
+  if reference.size == 0 or corpus.size == 0:
+    raise ValueError(f"{name} needs a reference draw and corpus chunks")
+  values = np.asarray(values, np.float64)
+  rank = (np.searchsorted(reference, values, "left")
+          + np.searchsorted(reference, values, "right")) / 2
+  return np.quantile(corpus, (rank + 0.5) / (reference.size + 1))
+
+
+# Onsets off the sixteenth grid: the note decoder writes on a grid of two steps (32nd notes
+# at 8 steps a beat), where a piano corpus has a share of its onsets on odd steps (triplets,
+# 32nd runs, ornaments; about a third of Beethoven's chunks have some). The moves below put
+# onsets there where the canvas rises a step off the grid, as many as the corpus has.
+
+
+def onset_steps(rolls):
+  """`[n, time]` bool: the steps of each piece where at least one note starts."""
+  rolls = np.asarray(rolls, bool)
+  starts = rolls.copy()
+  starts[:, 1:] &= ~rolls[:, :-1]
+  return starts.any(axis=2)
+
+
+def odd_onset_shares(rolls):
+  """`[n]` share of each piece's onset steps (`onset_steps`) that are odd (0 without any)."""
+  steps = onset_steps(rolls)
+  return steps[:, 1::2].sum(axis=1) / np.maximum(steps.sum(axis=1), 1)
+
+
+def _odd_moves(rolls, values):
+  """The one-step moves of each even onset step, and the canvas's evidence for them.
+
+  An onset step's notes (those of its pitches that start there) move together, so a chord
+  stays a chord: one step later (`late`; the notes lose their first step, so each must be at
+  least two steps long) or one step earlier (each note gains a step; the cell two steps
+  before must be silent, or the note would join the one before). The evidence for a move is
+  the mean, over the moved notes, of the canvas's rise at the new onset: `v[t+1] - v[t]`
+  late, `v[t-1] - v[t-2]` early (`v[-1] = 0`); of the two, the move with more evidence.
+
+  Returns:
+    `(evidence, late)`: `[n, time]` float64, `-inf` where no move is possible, and `[n, time]`
+    bool, True where the move is one step later.
+  """
+  rolls = np.asarray(rolls, bool)
+  values = np.asarray(values, np.float64)
+  n, steps, pitches = rolls.shape
+  starts = rolls.copy()
+  starts[:, 1:] &= ~rolls[:, :-1]
+  starts[:, 1::2] = False                              # only onsets on the grid move
+  count = starts.sum(axis=2)
+  pad_v = np.concatenate([np.zeros((n, 2, pitches)), values, np.zeros((n, 1, pitches))], 1)
+  pad_r = np.concatenate([np.zeros((n, 2, pitches), bool), rolls,
+                          np.zeros((n, 1, pitches), bool)], 1)
+  v_next, v_prev, v_prev2 = pad_v[:, 3:], pad_v[:, 1:-2], pad_v[:, :-3]
+
+  def mean(rise):
+    return (rise * starts).sum(axis=2) / np.maximum(count, 1)
+
+  late_ok = count > 0
+  late_ok &= ~(starts & ~pad_r[:, 3:]).any(axis=2)     # every note at least two steps long
+  early_ok = (count > 0) & (np.arange(steps) >= 1)[None, :]
+  early_ok &= ~(starts & pad_r[:, :-3]).any(axis=2)    # two steps before: silent
+  late = np.where(late_ok, mean(v_next - values), -np.inf)
+  early = np.where(early_ok, mean(v_prev - v_prev2), -np.inf)
+  return np.maximum(late, early), late >= early
+
+
+def odd_onset_evidence(rolls, values):
+  """`[n]` share of each piece's movable onset steps whose best move has positive evidence:
+  how much the model's canvas itself leans off the grid (`_odd_moves`)."""
+  evidence, _ = _odd_moves(rolls, values)
+  movable = np.isfinite(evidence)
+  return (evidence > 0).sum(axis=1) / np.maximum(movable.sum(axis=1), 1)
+
+
+def place_odd_onsets(rolls, values, shares):
+  """Moves onset steps one step off the grid, `round(shares[i] * onset steps)` in piece i.
+
+  The onset steps with the most evidence (`_odd_moves`) move, their notes together; a piece
+  with fewer movable onset steps moves them all. `shares` come from the corpus
+  (`odd_onset_targets`), so the corpus decides how many and the canvas which.
+
+  Args:
+    rolls: `[n, time, pitch]` bool, notes on an even grid (`to_rolls` with `grid_steps` 2).
+    values: `[n, time, pitch]` the canvases they were decoded from.
+    shares: `[n]` wanted share of odd onset steps, in [0, 1].
+
+  Returns:
+    `[n, time, pitch]` bool.
+  """
+  rolls = np.asarray(rolls, bool)
+  if rolls.ndim != 3 or np.shape(values) != rolls.shape:
+    raise ValueError(f"rolls and values must both be [n, time, pitch], got {rolls.shape} and "
+                     f"{np.shape(values)}")
+  shares = np.broadcast_to(np.asarray(shares, np.float64), rolls.shape[:1])
+  if np.any(~np.isfinite(shares)) or np.any(shares < 0) or np.any(shares > 1):
+    raise ValueError("shares must be in [0, 1]")
+  evidence, late = _odd_moves(rolls, values)
+  wanted = np.round(shares * onset_steps(rolls).sum(axis=1)).astype(np.int64)
+  # Rank of each step's evidence within its piece (0 = most); stable, so ties go by time.
+  order = np.argsort(-evidence, axis=1, kind="stable")
+  rank = np.empty_like(order)
+  np.put_along_axis(rank, order, np.arange(rolls.shape[1])[None, :], axis=1)
+  move = np.isfinite(evidence) & (rank < wanted[:, None])
+  starts = rolls.copy()
+  starts[:, 1:] &= ~rolls[:, :-1]
+  moved = starts & move[:, :, None]
+  out = rolls.copy()
+  out[moved & late[:, :, None]] = False                 # late: the first step goes
+  early = moved & ~late[:, :, None]
+  out[:, :-1][early[:, 1:]] = True                      # early: the step before comes
+  return out
+
+
+def odd_onset_targets(evidence, model_evidence, corpus_shares):
+  """`[n]` shares of odd onset steps that follow the corpus, ranked as the model ranks its
+  pieces by `odd_onset_evidence` (`quantile_map`)."""
+  return quantile_map(evidence, model_evidence, corpus_shares, "odd_onset_targets")
 
 
 def to_rolls(canvases, decoder="paper", alpha=0.25, hold=0.5, min_note_steps=2,

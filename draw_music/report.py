@@ -24,6 +24,7 @@ from draw_music import features as features_lib
 from draw_music import generate
 from draw_music import measure
 from draw_music import plotting
+from draw_music import postprocess
 from draw_music import results
 
 # Feature set of the report's second set-level judgement (`set_level_extended`).
@@ -102,6 +103,8 @@ def model_report(model, chunks, piece_index, out_dir, n=100, alpha=None, seed=0,
   alpha = model.config.alpha if alpha is None else alpha
   if getattr(model, "corpus_cells", None) is None:  # the corpus the pieces are judged against
     model.corpus_cells = np.asarray(chunks).reshape(len(chunks), -1).sum(axis=1)
+  if getattr(model, "corpus_odd_shares", None) is None:
+    model.corpus_odd_shares = postprocess.odd_onset_shares(chunks)
   canvases, rolls = generate.generate_rolls(model, n, alpha, seed)
   del canvases
   paths = generate.write_pieces(rolls, out_dir / "generated")

@@ -37,7 +37,6 @@ import numpy as np
 
 from draw_music import features as features_lib
 from draw_music import generate
-from draw_music import postprocess
 from draw_music import set_measures
 
 SELECTION_FILE = "selection.json"
@@ -91,16 +90,20 @@ class Selector:
       reads the scores already there and does not score a step twice).
     heldout_chunks: `[m, chunk_steps, 128]` bool chunks of the held-out pieces, m >= 2.
     corpus_cells: active cells of every training chunk (the note decoder's corpus density).
+    corpus_odd_shares: odd onset shares of every training chunk (its odd_onsets='corpus').
     num_pieces: pieces generated per score.
     info: stored in `selection.json` beside the scores (the held-out pieces, ...).
   """
 
-  def __init__(self, out_dir, heldout_chunks, corpus_cells, num_pieces, info=None):
+  def __init__(self, out_dir, heldout_chunks, corpus_cells, num_pieces, info=None,
+               corpus_odd_shares=None):
     if len(heldout_chunks) < 2:
       raise ValueError(f"checkpoint selection needs at least 2 held-out chunks, got "
                        f"{len(heldout_chunks)}")
     self.out_dir = pathlib.Path(out_dir)
     self.corpus_cells = np.asarray(corpus_cells)
+    self.corpus_odd_shares = (None if corpus_odd_shares is None
+                              else np.asarray(corpus_odd_shares))
     self.num_pieces = int(num_pieces)
     self.heldout = {fs: features_lib.signatures(heldout_chunks, fs) for fs in FEATURE_SETS}
     path = self.out_dir / SELECTION_FILE
@@ -120,13 +123,16 @@ class Selector:
   def score(self, model):
     """`{feature_set: Fréchet distance to the held-out chunks}` and their sum, 'score'."""
     canvases = generate._last_canvases(model, self.num_pieces, SAMPLE_SEED)  # pylint: disable=protected-access
-    model_expected = None
+    ref = {}
     cfg = model.config
-    if cfg.decoder == "notes" and cfg.density == "corpus":
+    if cfg.decoder == "notes" and (cfg.density == "corpus" or cfg.odd_onsets == "corpus"):
       # The model's reference draw, from these weights (not the cached one of older weights).
-      model_expected = postprocess.expected_cells(generate._last_canvases(  # pylint: disable=protected-access
-          model, generate.DENSITY_REFERENCE_DRAW, generate.DENSITY_REFERENCE_SEED))
-    rolls = generate.decode_canvases(cfg, canvases, None, self.corpus_cells, model_expected)
+      ref = generate.model_reference(model, generate._last_canvases(  # pylint: disable=protected-access
+          model, generate.DENSITY_REFERENCE_DRAW, generate.DENSITY_REFERENCE_SEED),
+                                     self.corpus_cells)
+    rolls = generate.decode_canvases(cfg, canvases, None, self.corpus_cells,
+                                     ref.get("expected_cells"), self.corpus_odd_shares,
+                                     ref.get("odd_evidence"))
     out = {fs: set_measures.frechet_distance(ref, features_lib.signatures(rolls, fs))
            for fs, ref in self.heldout.items()}
     out["score"] = float(sum(out[fs] for fs in FEATURE_SETS))

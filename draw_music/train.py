@@ -5,7 +5,8 @@ resumes from the last checkpoint under `out_dir` when there is one (rerunning th
 command resumes). Layout of `out_dir`:
 
   config.json     the model and training configs (a resumed run must match them)
-  corpus_density.json  active cells of every training chunk (for the note decoder)
+  corpus_density.json  active cells and share of odd onset steps of every training chunk
+                       (for the note decoder)
   checkpoints/    `tf.train.CheckpointManager` checkpoints `ckpt-STEP`: weights, Adam state,
                   step, time; the latest `max_to_keep` (2) are kept
   weights/        `weights-STEP`: the final weights alone (no optimizer state, a third of a
@@ -53,12 +54,14 @@ import tensorflow as tf
 from draw_music import model as model_lib
 from draw_music import optim
 from draw_music import pipeline
+from draw_music import postprocess
 from draw_music import selection as selection_lib
 
 ORDERS = pipeline.ORDERS
 
 
-# Active cells of every training chunk (the note decoder's density='corpus' reads it).
+# Active cells and odd onset shares of every training chunk (the note decoder's
+# density='corpus' and odd_onsets='corpus' read them).
 CORPUS_DENSITY_FILE = "corpus_density.json"
 
 
@@ -133,7 +136,7 @@ _RESUMABLE_CHANGES = ("epochs", "time_budget_s", "max_steps", "verbose", "log_ev
 # Fields of DrawConfig that only say how a canvas becomes notes: training never reads them,
 # so a resumed run may change them (the new values are stored and used from then on).
 DECODING_FIELDS = ("alpha", "decoder", "hold", "min_note_steps", "bridge_steps",
-                   "grid_steps", "density")
+                   "grid_steps", "density", "odd_onsets")
 
 
 def _config_record(model_config, train_config, num_chunks):
@@ -269,7 +272,10 @@ def load_trained(out_dir, warn=_warn, choice="selected"):
     raise _none_readable(out_dir, skipped)
   density = out_dir / CORPUS_DENSITY_FILE
   if density.exists():
-    model.corpus_cells = np.asarray(json.loads(density.read_text())["active_cells"])
+    stats = json.loads(density.read_text())
+    model.corpus_cells = np.asarray(stats["active_cells"])
+    if "odd_onset_shares" in stats:  # older runs' files have none
+      model.corpus_odd_shares = np.asarray(stats["odd_onset_shares"])
   return model, int(ckpt.step.numpy())
 
 
@@ -376,9 +382,11 @@ def train(model_config, chunks, piece_index, out_dir, train_config, rolls=None,
       rolls = [r[:0] if i in held else r for i, r in enumerate(rolls)]
   out_dir.mkdir(parents=True, exist_ok=True)
   (out_dir / "config.json").write_text(json.dumps(record, indent=1) + "\n")
-  # The training chunks' active cells, for decoders that follow the corpus's density.
+  # The training chunks' active cells and odd onset shares, for decoders that follow them.
+  corpus_stats = {"active_cells": np.sort(chunks.reshape(len(chunks), -1).sum(axis=1)),
+                  "odd_onset_shares": np.sort(postprocess.odd_onset_shares(chunks))}
   (out_dir / CORPUS_DENSITY_FILE).write_text(json.dumps(
-      {"active_cells": np.sort(chunks.reshape(len(chunks), -1).sum(axis=1)).tolist()}) + "\n")
+      {k: v.tolist() for k, v in corpus_stats.items()}) + "\n")
 
   keras.utils.set_random_seed(train_config.seed)  # initial weights
   model = model_lib.DrawModel(model_config, seed=train_config.seed)
@@ -411,10 +419,9 @@ def train(model_config, chunks, piece_index, out_dir, train_config, rolls=None,
   if heldout is not None:
     names = [str(piece_names[i]) if piece_names is not None else str(i) for i in held_pieces]
     selector = selection_lib.Selector(
-        out_dir, heldout, np.sort(chunks.reshape(len(chunks), -1).sum(axis=1)),
-        model_config.select_pieces,
+        out_dir, heldout, corpus_stats["active_cells"], model_config.select_pieces,
         {"heldout_pieces": names, "heldout_chunks": int(len(heldout)),
-         "train_chunks": int(len(chunks))})
+         "train_chunks": int(len(chunks))}, corpus_stats["odd_onset_shares"])
 
   step_fn = _step_function(model, optimizer, train_config.jit_compile)
   writer = tf.summary.create_file_writer(str(out_dir / "tensorboard"))

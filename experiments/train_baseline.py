@@ -71,6 +71,10 @@ _GRID_STEPS = flags.DEFINE_integer("grid_steps", None, "note decoder: write note
 _DENSITY = flags.DEFINE_enum("density", None, ["model", "corpus"], "note decoder: active "
                              "cells per piece from the model's expectation, or following the "
                              "training corpus's distribution")
+_ODD_ONSETS = flags.DEFINE_enum("odd_onsets", None, ["none", "corpus"], "note decoder: "
+                                "every onset on its grid, or onset steps moved one step off "
+                                "it as often as the training corpus has them (needs an even "
+                                "--grid_steps; an odd --grid_steps alone turns it off)")
 _HOLDOUT = flags.DEFINE_float("holdout", None, "beyond the paper: share of the chunks held "
                               "out, as whole pieces, to choose the checkpoint on (0: none)")
 _SELECT_EVERY = flags.DEFINE_integer("select_every", None, "beyond the paper: steps between "
@@ -108,8 +112,13 @@ def model_config_from_flags():
                "transpose": _TRANSPOSE.value, "decoder": _DECODER.value,
                "hold": _HOLD.value, "min_note_steps": _MIN_NOTE_STEPS.value,
                "bridge_steps": _BRIDGE_STEPS.value, "grid_steps": _GRID_STEPS.value,
-               "density": _DENSITY.value, "holdout": _HOLDOUT.value,
-               "select_every": _SELECT_EVERY.value, "select_pieces": _SELECT_PIECES.value}
+               "density": _DENSITY.value, "odd_onsets": _ODD_ONSETS.value,
+               "holdout": _HOLDOUT.value, "select_every": _SELECT_EVERY.value,
+               "select_pieces": _SELECT_PIECES.value}
+  # Notes on an odd grid (1: every step) already start anywhere: a config that moves onsets
+  # off an even grid (the writer's) drops that unless --odd_onsets asks for it (and fails).
+  if _GRID_STEPS.value is not None and _GRID_STEPS.value % 2 and _ODD_ONSETS.value is None:
+    overrides["odd_onsets"] = "none"
   return dataclasses.replace(model_lib.get_config(_CONFIG.value),
                              **{k: v for k, v in overrides.items() if v is not None})
 

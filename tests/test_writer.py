@@ -230,7 +230,9 @@ def test_writer_config_is_the_paper_architecture_plus_its_levers():
           "learning_rate", "beta_1", "beta_2", "attention")
   assert all(getattr(paper, f) == getattr(writer, f) for f in same)
   assert (writer.decoder, writer.hold, writer.min_note_steps, writer.bridge_steps,
-          writer.grid_steps, writer.density) == ("notes", 0.6, 2, 4, 2, "corpus")
+          writer.grid_steps, writer.density, writer.odd_onsets) == (
+              "notes", 0.6, 2, 4, 2, "corpus", "corpus")
+  assert paper.odd_onsets == "none"
   assert (writer.offset_grid, writer.transpose) == (0, 0)
   assert (writer.holdout, writer.select_every) == (0, 0)  # measured, not in the recipe
   assert (paper.holdout, paper.select_every) == (0, 0)
