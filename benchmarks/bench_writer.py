@@ -65,15 +65,15 @@ VARIANTS = {
     "writer + checkpoint selection": ("writer", SELECTION),
     # The recipe before its decoder put onsets off the grid (the records of "writer" and
     # "writer + checkpoint selection" measured before then carry these names).
-    "writer, onsets on the grid": ("writer", {"odd_onsets": "none"}),
-    "writer, onsets on the grid + checkpoint selection": ("writer", {**SELECTION,
+    "writer (onsets on the grid)": ("writer", {"odd_onsets": "none"}),
+    "writer (onsets on the grid) + checkpoint selection": ("writer", {**SELECTION,
                                                                      "odd_onsets": "none"}),
     # Data variety for long runs: windows on every beat, each transposed by up to 5 semitones.
-    "writer, onsets on the grid + data variety": ("writer", {"offset_grid": 8, "transpose": 5,
+    "writer (onsets on the grid) + data variety": ("writer", {"offset_grid": 8, "transpose": 5,
                                                              "odd_onsets": "none"}),
 }
 ABLATION = tuple(v for v in VARIANTS if not v.startswith("writer +")
-                 and not v.startswith("writer,"))
+                 and not v.startswith("writer ("))
 
 
 def variant_config(name):
@@ -150,6 +150,9 @@ def main(argv=None):
                            "(fixed, so that every record is judged alike)")
   parser.add_argument("--out_dir", default="out/bench_writer")
   parser.add_argument("--out", default="BENCHMARKS.md")
+  parser.add_argument("--section_only", action="store_true",
+                      help="train and score nothing: rewrite the section of --out from the "
+                           "records already in bench_writer.json (those of --variants)")
   args = parser.parse_args(argv)
   variants = ABLATION if args.ablation else tuple(args.variants.split(","))
   marks = sorted(float(m) for m in args.marks.split(","))
@@ -176,6 +179,10 @@ def main(argv=None):
   state["records"] = [r for r in state["records"]
                       if r.get("judge_seed", r["seed"]) == args.judge_seed]
   done = {(r["variant"], r["seed"], r["minutes"]) for r in state["records"]}
+  if args.section_only:
+    write_section(args, state, feature_sets, variants)
+    print(f"rewrote the section of {args.out} from {json_path}")
+    return 0
 
   corpus = corpus_lib.load_corpus(args.corpus)
   chunks, piece_index = corpus_lib.corpus_chunks(corpus.rolls, 104)
@@ -263,6 +270,7 @@ def write_section(args, state, feature_sets, variants):
            "diversity ratio inside the calibrated range); the *verdict* is the piece-level "
            "permutation test that decides since the composer-measure work (generated chunks "
            "count as independent pieces; p >= 0.05 and diversity in range: \"same\")."]
+  lines += [f"\nNote ({note})" for note in state.get("notes", [])]
   for i, feature_set in enumerate(feature_sets):
     lines += ["", f"Set-level judgement with the `{feature_set}` features:", "",
               "| variant | seed | minutes | steps | ms/step | Welch t-test (paper) | Fréchet "
