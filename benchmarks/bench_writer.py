@@ -68,6 +68,9 @@ VARIANTS = {
     "writer (onsets on the grid)": ("writer", {"odd_onsets": "none"}),
     "writer (onsets on the grid) + checkpoint selection": ("writer", {**SELECTION,
                                                                      "odd_onsets": "none"}),
+    # Transposition alone for long runs: the paper's chunks, each transposed by up to 5
+    # semitones when drawn.
+    "writer + transposition": ("writer", {"offset_grid": 104, "transpose": 5}),
     # Data variety for long runs: windows on every beat, each transposed by up to 5 semitones.
     "writer (onsets on the grid) + data variety": ("writer", {"offset_grid": 8, "transpose": 5,
                                                              "odd_onsets": "none"}),
