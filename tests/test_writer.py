@@ -210,6 +210,21 @@ def test_transposed_window_is_the_window_shifted():
   assert all(len(set(piece[row])) == 3 for row in indices)
 
 
+def test_windows_on_a_grid_of_one_chunk_are_the_papers_chunks_in_order():
+  from draw_music import corpus as corpus_lib  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(11)
+  rolls = [helpers.random_roll(rng, n, 0.2) for n in (50, 16 * 5 + 7, 16 * 3, 16 * 9 + 15)]
+  rolls[2][16:32] = False                            # a silent chunk: dropped by both
+  chunks, piece_index = corpus_lib.corpus_chunks(rolls, 16)
+  table, starts, window_piece = pipeline.windows(rolls, 16, 16)
+  np.testing.assert_array_equal(np.stack([table[s:s + 16] for s in starts]), chunks)
+  np.testing.assert_array_equal(window_piece, piece_index)
+  batch = next(iter(pipeline.make_window_dataset(table, starts, window_piece, 16, 4,
+                                                 "shuffled", seed=2, repeat=False)))
+  got = {b.tobytes() for b in batch.numpy().astype(bool)}
+  assert got <= {c.tobytes() for c in chunks} and len(got) == 4
+
+
 def test_no_transposition_gives_the_plain_windows():
   rng = np.random.default_rng(5)
   rolls = [helpers.random_roll(rng, 40, 0.5), helpers.random_roll(rng, 56, 0.5)]
