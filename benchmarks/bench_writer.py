@@ -68,6 +68,8 @@ VARIANTS = {
     "writer (onsets on the grid)": ("writer", {"odd_onsets": "none"}),
     "writer (onsets on the grid) + checkpoint selection": ("writer", {**SELECTION,
                                                                      "odd_onsets": "none"}),
+    # A learning rate that halves every 3,000 steps, for long runs.
+    "writer + lr half-life 3000": ("writer", {"lr_half_life": 3000}),
     # Transposition alone for long runs: the paper's chunks, each transposed by up to 5
     # semitones when drawn.
     "writer + transposition": ("writer", {"offset_grid": 104, "transpose": 5}),

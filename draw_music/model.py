@@ -85,6 +85,8 @@ class DrawConfig:
     write_pitch: columns of the write patch; used only with attention.
     batch_size: chunks per minibatch (37 = one from each of the paper's 37 pieces).
     learning_rate: Adam's learning rate.
+    lr_half_life: steps over which the learning rate halves, smoothly (`optim.for_config`;
+      0: constant, as in the paper). Beyond the paper.
     beta_1: Adam's beta_1.
     beta_2: Adam's beta_2.
     alpha: binarisation threshold after min-max normalisation (0.25: the paper's best
@@ -132,6 +134,7 @@ class DrawConfig:
   write_pitch: int = 16
   batch_size: int = 37
   learning_rate: float = 1e-3
+  lr_half_life: int = 0
   beta_1: float = 0.9
   beta_2: float = 0.999
   alpha: float = 0.25
@@ -177,7 +180,7 @@ class DrawConfig:
                        f"{self.compute_dtype!r}")
     if self.attention and self.compute_dtype != "float32":
       raise ValueError("compute_dtype='bfloat16' is only implemented without attention")
-    for name in ("offset_grid", "transpose", "bridge_steps"):
+    for name in ("offset_grid", "transpose", "bridge_steps", "lr_half_life"):
       value = getattr(self, name)
       if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
@@ -898,7 +901,5 @@ def create_model(config="baseline", seed=None, jit_compile="auto", **config_over
     config = get_config(config)
   config = dataclasses.replace(config, **config_overrides)
   model = DrawModel(config, seed=seed)
-  model.compile(optimizer=optim.FusedAdam(config.learning_rate, config.beta_1,
-                                          config.beta_2),
-                jit_compile=jit_compile)
+  model.compile(optimizer=optim.for_config(config), jit_compile=jit_compile)
   return model

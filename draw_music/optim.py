@@ -54,3 +54,19 @@ class FusedAdam(keras.optimizers.Adam):
 def _handle(variable):
   """The resource handle of a Keras variable (or of a plain `tf.Variable`)."""
   return variable.value.handle if isinstance(variable, keras.Variable) else variable.handle
+
+
+def for_config(config):
+  """The `FusedAdam` a `model.DrawConfig` trains with.
+
+  Its `learning_rate`, `beta_1`, `beta_2`; with `lr_half_life > 0` the learning rate halves
+  every `lr_half_life` steps, smoothly (`keras.optimizers.schedules.ExponentialDecay`, read
+  at the optimizer's `iterations`, which checkpoints keep, so a resumed run goes on where it
+  stopped): `lr(step) = learning_rate * 0.5 ** (step / lr_half_life)`. 0 keeps it constant,
+  as in the paper.
+  """
+  learning_rate = config.learning_rate
+  if config.lr_half_life:
+    learning_rate = keras.optimizers.schedules.ExponentialDecay(
+        config.learning_rate, decay_steps=config.lr_half_life, decay_rate=0.5)
+  return FusedAdam(learning_rate, config.beta_1, config.beta_2)

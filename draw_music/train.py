@@ -393,8 +393,7 @@ def train(model_config, chunks, piece_index, out_dir, train_config, rolls=None,
   model.build()
   # Keras's Adam with a one-pass update; the same state, so checkpoints written with
   # keras.optimizers.Adam resume.
-  optimizer = optim.FusedAdam(model_config.learning_rate, model_config.beta_1,
-                              model_config.beta_2)
+  optimizer = optim.for_config(model_config)
   optimizer.build(model.trainable_weights)
   ckpt = _make_checkpoint(model, optimizer)
   ckpt_dir = out_dir / CHECKPOINTS_DIR

@@ -1,6 +1,7 @@
 """Training: resumption to the same weights (also after SIGKILL), NaN guard, config checks,
 and the fused Adam optimizer (same updates and state as Keras's)."""
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -269,3 +270,40 @@ def test_a_damaged_checkpoint_falls_back_to_the_newest_that_reads(tmp_path, data
     run(tmp_path / "b", data, max_steps=12)
   with pytest.raises(train.NoReadableCheckpoint, match="no checkpoint of .* can be read"):
     train.load_trained(tmp_path / "b")
+
+
+# ------------------------------------------------------------------- learning-rate half-life
+
+
+def test_the_learning_rate_halves_every_half_life_and_is_constant_without_one():
+  variable = keras.Variable(np.zeros(3, np.float32))
+  halving = optim.for_config(model_lib.DrawConfig(learning_rate=2e-3, lr_half_life=10))
+  constant = optim.for_config(model_lib.DrawConfig(learning_rate=2e-3))
+  for opt in (halving, constant):
+    opt.build([variable])
+  for step, want in ((0, 2e-3), (10, 1e-3), (15, 2e-3 * 0.5 ** 1.5), (40, 1.25e-4)):
+    halving.iterations.assign(step)
+    constant.iterations.assign(step)
+    assert float(halving.learning_rate) == pytest.approx(want, rel=1e-6)
+    assert float(constant.learning_rate) == pytest.approx(2e-3, rel=1e-6)
+  for bad in (-1, True, 2.5):
+    with pytest.raises(ValueError, match="lr_half_life"):
+      model_lib.DrawConfig(lr_half_life=bad)
+
+
+def test_a_resumed_run_goes_on_along_the_same_schedule(tmp_path, data):
+  config = dataclasses.replace(CONFIG, lr_half_life=3, learning_rate=0.05)
+  cfg = {"checkpoint_every": 4, "verbose": False, "seed": 3}
+  train.train(config, *data, tmp_path / "a", train.TrainConfig(max_steps=10, **cfg))
+  train.train(config, *data, tmp_path / "b", train.TrainConfig(max_steps=4, **cfg))
+  train.train(config, *data, tmp_path / "b", train.TrainConfig(max_steps=10, **cfg))
+  (wa, _), (wb, _) = weights_of(tmp_path / "a"), weights_of(tmp_path / "b")
+  for a, b in zip(wa, wb):
+    np.testing.assert_array_equal(a, b)
+  # A constant rate ends elsewhere: the schedule is applied.
+  train.train(dataclasses.replace(config, lr_half_life=0), *data, tmp_path / "c",
+              train.TrainConfig(max_steps=10, **cfg))
+  wc, _ = weights_of(tmp_path / "c")
+  assert any(not np.array_equal(a, c) for a, c in zip(wa, wc))
+  stored, _ = train.load_run_config(tmp_path / "a")
+  assert stored.lr_half_life == 3
