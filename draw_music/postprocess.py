@@ -51,6 +51,14 @@ def binarize(canvas, alpha):
 DECODERS = ("paper", "notes")
 
 
+def note_starts(active):
+  """`[n, time, ...]` bool: the cells where a run along time (axis 1) begins, a note's onset."""
+  active = np.asarray(active, bool)
+  starts = active.copy()
+  starts[:, 1:] &= ~active[:, :-1]
+  return starts
+
+
 def _runs(active):
   """Run labels of `active` along time.
 
@@ -72,8 +80,7 @@ def _row_runs(rows):
   """`(run_id, starts)` of `[r, time]` bool rows: `run_id` `[r * time]` int64, 0 where
   inactive and `1, 2, ...` on the cells of each maximal run (numbered in row order);
   `starts` `[r, time]` bool, the first cell of each run."""
-  starts = rows.copy()
-  starts[:, 1:] &= ~rows[:, :-1]
+  starts = note_starts(rows)
   return np.cumsum(starts.ravel()) * rows.ravel(), starts
 
 
@@ -229,8 +236,7 @@ def bridge_gaps(rolls, max_gap):
   if max_gap == 0:
     return rolls.copy()
   n, steps, pitches = rolls.shape
-  onsets = rolls.copy()
-  onsets[:, 1:] &= ~rolls[:, :-1]
+  onsets = note_starts(rolls)
   # started[:, t] = note starts (any pitch) at steps < t.
   started = np.concatenate([np.zeros((n, 1), np.int64), np.cumsum(onsets.sum(2), 1)], 1)
   # Step indices in the narrowest integer type that holds -1..steps (the arrays below are
@@ -297,10 +303,7 @@ def quantile_map(values, reference, corpus, name="quantile_map"):
 
 def onset_steps(rolls):
   """`[n, time]` bool: the steps of each piece where at least one note starts."""
-  rolls = np.asarray(rolls, bool)
-  starts = rolls.copy()
-  starts[:, 1:] &= ~rolls[:, :-1]
-  return starts.any(axis=2)
+  return note_starts(rolls).any(axis=2)
 
 
 def odd_onset_shares(rolls):
@@ -326,8 +329,7 @@ def _odd_moves(rolls, values):
   rolls = np.asarray(rolls, bool)
   values = np.asarray(values, np.float64)
   n, steps, pitches = rolls.shape
-  starts = rolls.copy()
-  starts[:, 1:] &= ~rolls[:, :-1]
+  starts = note_starts(rolls)
   starts[:, 1::2] = False                              # only onsets on the grid move
   count = starts.sum(axis=2)
   pad_v = np.concatenate([np.zeros((n, 2, pitches)), values, np.zeros((n, 1, pitches))], 1)
@@ -378,14 +380,13 @@ def place_odd_onsets(rolls, values, shares):
   if np.any(~np.isfinite(shares)) or np.any(shares < 0) or np.any(shares > 1):
     raise ValueError("shares must be in [0, 1]")
   evidence, late = _odd_moves(rolls, values)
-  wanted = np.round(shares * onset_steps(rolls).sum(axis=1)).astype(np.int64)
+  starts = note_starts(rolls)
+  wanted = np.round(shares * starts.any(axis=2).sum(axis=1)).astype(np.int64)
   # Rank of each step's evidence within its piece (0 = most); stable, so ties go by time.
   order = np.argsort(-evidence, axis=1, kind="stable")
   rank = np.empty_like(order)
   np.put_along_axis(rank, order, np.arange(rolls.shape[1])[None, :], axis=1)
   move = np.isfinite(evidence) & (rank < wanted[:, None])
-  starts = rolls.copy()
-  starts[:, 1:] &= ~rolls[:, :-1]
   moved = starts & move[:, :, None]
   out = rolls.copy()
   out[moved & late[:, :, None]] = False                 # late: the first step goes

@@ -123,16 +123,16 @@ class Selector:
   def score(self, model):
     """`{feature_set: Fréchet distance to the held-out chunks}` and their sum, 'score'."""
     canvases = generate._last_canvases(model, self.num_pieces, SAMPLE_SEED)  # pylint: disable=protected-access
-    ref = {}
+    draw = {}
     cfg = model.config
     if cfg.decoder == "notes" and (cfg.density == "corpus" or cfg.odd_onsets == "corpus"):
       # The model's reference draw, from these weights (not the cached one of older weights).
-      ref = generate.model_reference(model, generate._last_canvases(  # pylint: disable=protected-access
+      draw = generate.model_reference(model, generate._last_canvases(  # pylint: disable=protected-access
           model, generate.DENSITY_REFERENCE_DRAW, generate.DENSITY_REFERENCE_SEED),
-                                     self.corpus_cells)
+                                      self.corpus_cells)
     rolls = generate.decode_canvases(cfg, canvases, None, self.corpus_cells,
-                                     ref.get("expected_cells"), self.corpus_odd_shares,
-                                     ref.get("odd_evidence"))
+                                     draw.get("expected_cells"), self.corpus_odd_shares,
+                                     draw.get("odd_evidence"))
     out = {fs: set_measures.frechet_distance(ref, features_lib.signatures(rolls, fs))
            for fs, ref in self.heldout.items()}
     out["score"] = float(sum(out[fs] for fs in FEATURE_SETS))
