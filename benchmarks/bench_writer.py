@@ -62,20 +62,26 @@ VARIANTS = {
     "+transposition": ("baseline", {"offset_grid": 104, "transpose": 5}),
     "+checkpoint selection": ("baseline", SELECTION),
     "writer": ("writer", {}),
-    "writer + checkpoint selection": ("writer", SELECTION),
-    # The recipe before its decoder put onsets off the grid (the records of "writer" and
-    # "writer + checkpoint selection" measured before then carry these names).
-    "writer (onsets on the grid)": ("writer", {"odd_onsets": "none"}),
-    "writer (onsets on the grid) + checkpoint selection": ("writer", {**SELECTION,
-                                                                     "odd_onsets": "none"}),
+    # The recipe before its decoder chose each piece's hold level by the corpus's note
+    # lengths (records of "writer ..." measured before then carry these "(one hold)" names).
+    "writer (one hold)": ("writer", {"durations": "model"}),
+    "writer (one hold) + checkpoint selection": ("writer", {**SELECTION, "durations": "model"}),
+    # ... and before it put onsets off the grid.
+    "writer (one hold, onsets on the grid)": ("writer", {"durations": "model",
+                                                         "odd_onsets": "none"}),
+    "writer (one hold, onsets on the grid) + checkpoint selection": (
+        "writer", {**SELECTION, "durations": "model", "odd_onsets": "none"}),
     # A learning rate that halves every 3,000 steps, for long runs.
-    "writer + lr half-life 3000": ("writer", {"lr_half_life": 3000}),
+    "writer (one hold) + lr half-life 3000": ("writer", {"lr_half_life": 3000,
+                                                         "durations": "model"}),
     # Transposition alone for long runs: the paper's chunks, each transposed by up to 5
     # semitones when drawn.
-    "writer + transposition": ("writer", {"offset_grid": 104, "transpose": 5}),
+    "writer (one hold) + transposition": ("writer", {"offset_grid": 104, "transpose": 5,
+                                                     "durations": "model"}),
     # Data variety for long runs: windows on every beat, each transposed by up to 5 semitones.
-    "writer (onsets on the grid) + data variety": ("writer", {"offset_grid": 8, "transpose": 5,
-                                                             "odd_onsets": "none"}),
+    "writer (one hold, onsets on the grid) + data variety": (
+        "writer", {"offset_grid": 8, "transpose": 5, "durations": "model",
+                   "odd_onsets": "none"}),
 }
 ABLATION = tuple(v for v in VARIANTS if not v.startswith("writer +")
                  and not v.startswith("writer ("))

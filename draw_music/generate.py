@@ -48,68 +48,124 @@ DENSITY_REFERENCE_DRAW = 1000
 DENSITY_REFERENCE_SEED = 2**31 - 1
 
 
-def decode_canvases(config, canvases, alpha=None, corpus_cells=None, model_expected=None,
-                    corpus_odd_shares=None, model_odd_evidence=None):
+def needs_reference(config):
+  """Whether `config`'s decoder ranks each piece against a reference draw of the model."""
+  return config.decoder == "notes" and "corpus" in (config.density, config.durations,
+                                                     config.odd_onsets)
+
+
+def corpus_stats(model):
+  """The training corpus's statistics `model` carries for its decoder (`train.load_trained`
+  reads them from `corpus_density.json`): 'active_cells', 'note_lengths', 'odd_onset_shares'
+  (a key whose statistic the model lacks is left out)."""
+  stats = {"active_cells": getattr(model, "corpus_cells", None),
+           "note_lengths": getattr(model, "corpus_note_lengths", None),
+           "odd_onset_shares": getattr(model, "corpus_odd_shares", None)}
+  return {k: v for k, v in stats.items() if v is not None}
+
+
+_MISSING = {
+    "active_cells": "this config's decoder follows the training corpus's density: it needs "
+                    "the corpus's active cells per chunk (corpus_density.json in the "
+                    "training folder) and the model's reference draw",
+    "note_lengths": "this config's decoder follows the training corpus's note lengths: it "
+                    "needs the corpus's mean note length per chunk (corpus_density.json of a "
+                    "run trained since they are written there: resume or rerun "
+                    "train_baseline on the same folder to write them) and the model's "
+                    "reference draw",
+    "odd_onset_shares": "this config's decoder puts onsets off the grid as often as the "
+                        "training corpus does: it needs the corpus's odd onset shares "
+                        "(corpus_density.json of a run trained since they are written "
+                        "there: resume or rerun train_baseline on the same folder to write "
+                        "them) and the model's reference draw",
+}
+
+
+def _needs(corpus, reference, stat, evidence):
+  if corpus is None or corpus.get(stat) is None or reference is None \
+      or reference.get(evidence) is None:
+    raise ValueError(_MISSING[stat])
+  return corpus[stat], reference[evidence]
+
+
+def decode_canvases(config, canvases, alpha=None, corpus=None, reference=None):
   """`[n, chunk_steps, 128]` bool pieces from final canvases, by `config`'s decoder.
 
   'paper' thresholds at `alpha` (default `config.alpha`) after min-max normalisation;
-  'notes' is the note decoder (`postprocess.to_rolls`); with `config.density == 'corpus'`
-  its targets are `postprocess.density_targets` of `model_expected` (the model's reference
-  draw, `density_reference`) and `corpus_cells` (the training chunks' active cells); with
-  `config.odd_onsets == 'corpus'` onset steps then move off the grid
-  (`postprocess.place_odd_onsets`), each piece's share from `corpus_odd_shares` (the training
-  chunks' `odd_onset_shares`) ranked by `model_odd_evidence` (the reference draw's
-  `odd_onset_evidence`, `model_reference`).
+  'notes' is the note decoder (`postprocess.to_rolls`). Where it follows the training
+  corpus, `corpus` holds the training chunks' statistics (`corpus_stats`: those of
+  `corpus_density.json`) and `reference` the model's reference draw (`model_reference`), and
+  each piece gets the corpus's value of the same rank (`postprocess.quantile_map`):
+  - `density='corpus'`: its active cells (`postprocess.density_targets`; ranked by expected
+    cells);
+  - `durations='corpus'`: its mean note length, by the hold level it is decoded at
+    (`postprocess.length_targets`; ranked by its mean note length decoded at `hold`);
+  - `odd_onsets='corpus'`: then its share of onset steps moved one step off the grid
+    (`postprocess.place_odd_onsets`; ranked by `postprocess.odd_onset_evidence`).
   """
   alpha = config.alpha if alpha is None else alpha
   canvases = np.asarray(canvases)
+  notes = config.decoder == "notes"
   targets = None
-  if config.decoder == "notes" and config.density == "corpus":
-    if corpus_cells is None or model_expected is None:
-      raise ValueError("this config's decoder follows the training corpus's density: it "
-                       "needs the corpus's active cells per chunk (corpus_density.json in "
-                       "the training folder) and the model's reference draw")
-    targets = postprocess.density_targets(postprocess.expected_cells(canvases),
-                                          model_expected, corpus_cells)
-  rolls = np.asarray(postprocess.to_rolls(canvases, config.decoder, alpha, config.hold,
-                                          config.min_note_steps, config.bridge_steps,
-                                          targets, config.grid_steps))
-  if config.odd_onsets == "corpus":
-    if corpus_odd_shares is None or model_odd_evidence is None:
-      raise ValueError("this config's decoder puts onsets off the grid as often as the "
-                       "training corpus does: it needs the corpus's odd onset shares "
-                       "(corpus_density.json of a run trained since they are written there: "
-                       "resume or rerun train_baseline on the same folder to write them) and "
-                       "the model's reference draw")
-    shares = postprocess.odd_onset_targets(postprocess.odd_onset_evidence(rolls, canvases),
-                                           model_odd_evidence, corpus_odd_shares)
-    rolls = postprocess.place_odd_onsets(rolls, canvases, shares)
+  if notes and config.density == "corpus":
+    cells, expected = _needs(corpus, reference, "active_cells", "expected_cells")
+    targets = postprocess.density_targets(postprocess.expected_cells(canvases), expected,
+                                          cells)
+
+  def decode(length_targets=None):
+    return np.asarray(postprocess.to_rolls(
+        canvases, config.decoder, alpha, config.hold, config.min_note_steps,
+        config.bridge_steps, targets, config.grid_steps, length_targets))
+
+  lengths = None
+  if notes and config.durations == "corpus":
+    corpus_lengths, model_lengths = _needs(corpus, reference, "note_lengths",
+                                           "length_evidence")
+    lengths = postprocess.length_targets(postprocess.mean_note_steps(decode()),
+                                         model_lengths, corpus_lengths)
+  rolls = decode(lengths)
+  if notes and config.odd_onsets == "corpus":
+    shares, model_odd = _needs(corpus, reference, "odd_onset_shares", "odd_evidence")
+    odd = postprocess.odd_onset_targets(postprocess.odd_onset_evidence(rolls, canvases),
+                                        model_odd, shares)
+    rolls = postprocess.place_odd_onsets(rolls, canvases, odd)
   return rolls
 
 
-def model_reference(model, canvases=None, corpus_cells=None):
+def model_reference(model, canvases=None, corpus=None):
   """What the note decoder ranks each piece against: a fixed draw of `model`.
 
   Returns a dict: 'expected_cells' `[DENSITY_REFERENCE_DRAW]` (the draw's expected active
-  cells, for density='corpus'), and with odd_onsets='corpus' also 'odd_evidence' (the draw
-  decoded without the odd onsets, its `odd_onset_evidence`). Cached on the model, unless
-  `canvases` (the draw's final canvases, for weights that change, as in selection) is given.
-  `corpus_cells` (default `model.corpus_cells`) decode the draw where density='corpus'.
+  cells, for density='corpus'); with durations='corpus' also 'length_evidence' (the draw
+  decoded at the fixed `hold`, its `postprocess.mean_note_steps`); with odd_onsets='corpus'
+  also 'odd_evidence' (the draw decoded without the odd onsets, its
+  `postprocess.odd_onset_evidence`). Cached on the model, unless `canvases` (the draw's
+  final canvases, for weights that change, as in selection) is given. `corpus` (default
+  `corpus_stats(model)`) decodes the draw.
   """
   fixed = canvases is None
   cfg = model.config
-  odd = cfg.decoder == "notes" and cfg.odd_onsets == "corpus"
+  notes = cfg.decoder == "notes"
+  wanted = {"expected_cells"}
+  if notes and cfg.durations == "corpus":
+    wanted.add("length_evidence")
+  if notes and cfg.odd_onsets == "corpus":
+    wanted.add("odd_evidence")
   cached = getattr(model, "reference_draw", None)
-  if fixed and cached is not None and (not odd or "odd_evidence" in cached):
+  if fixed and cached is not None and wanted <= cached.keys():
     return cached
   if fixed:
     canvases = _last_canvases(model, DENSITY_REFERENCE_DRAW, DENSITY_REFERENCE_SEED)
+  if corpus is None:
+    corpus = corpus_stats(model)
   out = {"expected_cells": postprocess.expected_cells(canvases)}
-  if odd:
+  if "length_evidence" in wanted:
+    at_hold = dataclasses.replace(cfg, durations="model", odd_onsets="none")
+    out["length_evidence"] = postprocess.mean_note_steps(
+        decode_canvases(at_hold, canvases, None, corpus, out))
+  if "odd_evidence" in wanted:
     on_grid = dataclasses.replace(cfg, odd_onsets="none")
-    if corpus_cells is None:
-      corpus_cells = getattr(model, "corpus_cells", None)
-    rolls = decode_canvases(on_grid, canvases, None, corpus_cells, out["expected_cells"])
+    rolls = decode_canvases(on_grid, canvases, None, corpus, out)
     out["odd_evidence"] = postprocess.odd_onset_evidence(rolls, canvases)
   if fixed:
     model.reference_draw = out
@@ -122,16 +178,11 @@ def density_reference(model):
 
 
 def decode_for(model, canvases, alpha=None):
-  """`decode_canvases` with what `model` carries: its config and, for density='corpus',
-  its training corpus's active cells (`model.corpus_cells`, set by `train.load_trained`)
-  and its reference draw; for odd_onsets='corpus', the corpus's odd onset shares
-  (`model.corpus_odd_shares`) and the reference draw's evidence."""
+  """`decode_canvases` with what `model` carries: its config, its training corpus's
+  statistics (`corpus_stats`) and, where its decoder follows them, its reference draw."""
   cfg = model.config
-  if cfg.decoder == "notes" and (cfg.density == "corpus" or cfg.odd_onsets == "corpus"):
-    ref = model_reference(model)
-    return decode_canvases(cfg, canvases, alpha, getattr(model, "corpus_cells", None),
-                           ref["expected_cells"], getattr(model, "corpus_odd_shares", None),
-                           ref.get("odd_evidence"))
+  if needs_reference(cfg):
+    return decode_canvases(cfg, canvases, alpha, corpus_stats(model), model_reference(model))
   return decode_canvases(cfg, canvases, alpha)
 
 

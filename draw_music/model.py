@@ -111,6 +111,10 @@ class DrawConfig:
     density: the 'notes' decoder's active cells per piece: 'model' (the model's own
       expectation) or 'corpus' (the training corpus's distribution, ranked as the model
       ranks its pieces: `postprocess.density_targets`).
+    durations: the 'notes' decoder's note lengths: 'model' (every piece held at `hold`) or
+      'corpus' (each piece held at the level of `postprocess.DURATION_HOLDS` that gives its
+      notes the corpus's mean length of the same rank, `postprocess.length_targets`; the
+      ranking reads the piece decoded at `hold`).
     odd_onsets: the 'notes' decoder's onsets off its grid: 'none' (every onset on the grid)
       or 'corpus' (`postprocess.place_odd_onsets`: onset steps moved one step off the grid
       where the canvas rises there, each piece's share of them from the training corpus's
@@ -147,6 +151,7 @@ class DrawConfig:
   bridge_steps: int = 0
   grid_steps: int = 1
   density: str = "model"
+  durations: str = "model"
   odd_onsets: str = "none"
   holdout: float = 0.0
   select_every: int = 0
@@ -195,6 +200,11 @@ class DrawConfig:
                        f"({self.chunk_steps}), got {self.grid_steps!r}")
     if self.density not in ("model", "corpus"):
       raise ValueError(f"density must be 'model' or 'corpus', got {self.density!r}")
+    if self.durations not in ("model", "corpus"):
+      raise ValueError(f"durations must be 'model' or 'corpus', got {self.durations!r}")
+    if self.durations == "corpus" and self.decoder != "notes":
+      raise ValueError("durations='corpus' chooses the note decoder's hold level: it needs "
+                       f"decoder='notes', got decoder={self.decoder!r}")
     if self.odd_onsets not in ("none", "corpus"):
       raise ValueError(f"odd_onsets must be 'none' or 'corpus', got {self.odd_onsets!r}")
     if self.odd_onsets == "corpus" and (self.decoder != "notes" or self.grid_steps % 2):
@@ -240,7 +250,8 @@ def cpu_has_bf16_matmuls():
 # and BENCHMARKS.md measures it): the paper's architecture, optimiser and chunks, the big
 # matmuls in bfloat16 where the CPU has them (more steps a minute), and its canvases decoded
 # into notes on the sixteenth-note grid: each piece as dense as the corpus's chunk of the same
-# rank, notes held through dips (hysteresis 0.6), no blips shorter than a sixteenth,
+# rank, notes held through dips at the level that gives each piece the corpus's mean note
+# length of the same rank (`durations`), no blips shorter than a sixteenth,
 # re-strikes across gaps of up to 4 steps joined where nothing else starts, and onset steps
 # moved one step off the grid where the canvas rises there, as often as the corpus has such
 # onsets (`odd_onsets`; measured on 3 seeds, BENCHMARKS.md). Windows on every
@@ -250,7 +261,7 @@ def cpu_has_bf16_matmuls():
 # seeds it kept the pieces from getting worse past 10 minutes but, trained on 15% fewer
 # chunks, lost the 10-minute bound (README, "The writer"; BENCHMARKS.md).
 WRITER = DrawConfig(decoder="notes", hold=0.6, min_note_steps=2, bridge_steps=4,
-                    grid_steps=2, density="corpus", odd_onsets="corpus",
+                    grid_steps=2, density="corpus", durations="corpus", odd_onsets="corpus",
                     compute_dtype="bfloat16" if cpu_has_bf16_matmuls() else "float32")
 
 CONFIGS = {

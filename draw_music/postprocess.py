@@ -295,6 +295,63 @@ def quantile_map(values, reference, corpus, name="quantile_map"):
   return np.quantile(corpus, (rank + 0.5) / (reference.size + 1))
 
 
+# Note lengths that follow the corpus: one hold level for every piece gives every piece about
+# the same mean note length, where a piano corpus has slow chunks of long notes beside fast
+# runs. Holding each piece's notes at the level that gives it the corpus's length of the same
+# rank spreads them as the corpus spreads them.
+
+# The hold levels `to_rolls` chooses from with `length_targets`, from long notes to short.
+DURATION_HOLDS = (0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.85, 1.0)
+
+
+def mean_note_steps(rolls):
+  """`[n]` the mean length in steps of each piece's notes: active cells / notes (0: none).
+
+  A note is a run of active cells of one pitch (`note_starts`), so this is the symbolic
+  features' `duration_mean` of the piece (`features.py`), without their degenerate cases.
+  """
+  rolls = np.asarray(rolls, bool)
+  notes = note_starts(rolls).sum(axis=(1, 2))
+  return rolls.sum(axis=(1, 2)) / np.maximum(notes, 1)
+
+
+def length_targets(evidence, model_evidence, corpus_lengths):
+  """Mean note lengths that follow the corpus's, ranked as the model ranks its pieces.
+
+  `quantile_map` of each piece's mean note length at the config's fixed `hold`
+  (`evidence`, `mean_note_steps`) among the same of a reference draw of the model
+  (`model_evidence`) onto the corpus chunks' mean note lengths (`corpus_lengths`).
+  """
+  return quantile_map(evidence, model_evidence, corpus_lengths, "length_targets")
+
+
+def choose_lengths(candidates, targets):
+  """Per piece, the candidate decoding whose mean note length is nearest its target.
+
+  Args:
+    candidates: `[k, n, time, pitch]` bool, k decodings of the same n pieces (as many hold
+      levels).
+    targets: `[n]` wanted mean note lengths in steps.
+
+  Returns:
+    `(rolls, choice)`: `[n, time, pitch]` bool and `[n]` int, the candidate each piece took:
+    the one nearest in ratio, `|log(length / target)|` (lengths and targets below half a
+    step count as half a step, so a silent candidate has a finite distance); ties go to the
+    first.
+  """
+  candidates = np.asarray(candidates, bool)
+  if candidates.ndim != 4 or len(candidates) == 0:
+    raise ValueError(f"candidates must be [k >= 1, n, time, pitch], got shape "
+                     f"{candidates.shape}")
+  targets = np.asarray(targets, np.float64)
+  if targets.shape != candidates.shape[1:2]:
+    raise ValueError(f"targets must be [{candidates.shape[1]}], got shape {targets.shape}")
+  lengths = np.stack([mean_note_steps(c) for c in candidates])          # [k, n]
+  gap = np.abs(np.log(np.maximum(lengths, 0.5)) - np.log(np.maximum(targets, 0.5)))
+  choice = np.argmin(gap, axis=0)
+  return candidates[choice, np.arange(candidates.shape[1])], choice
+
+
 # Onsets off the sixteenth grid: the note decoder writes on a grid of two steps (32nd notes
 # at 8 steps a beat), where a piano corpus has a share of its onsets on odd steps (triplets,
 # 32nd runs, ornaments; about a third of Beethoven's chunks have some). The moves below put
@@ -402,7 +459,8 @@ def odd_onset_targets(evidence, model_evidence, corpus_shares):
 
 
 def to_rolls(canvases, decoder="paper", alpha=0.25, hold=0.5, min_note_steps=2,
-             bridge_steps=0, targets=None, grid_steps=1):
+             bridge_steps=0, targets=None, grid_steps=1, length_targets=None,
+             holds=DURATION_HOLDS):
   """Pieces from final canvases, by the paper's post-processing or the note decoder.
 
   Args:
@@ -420,6 +478,10 @@ def to_rolls(canvases, decoder="paper", alpha=0.25, hold=0.5, min_note_steps=2,
       takes the largest value of its steps, notes are decoded there (`min_note_steps`,
       `bridge_steps` and the targets divided by the grid, rounded up, down and to nearest)
       and spread back over the steps. The time axis must be a multiple of it.
+    length_targets: `[n]` mean note lengths in steps (e.g. `length_targets`): each piece is
+      decoded at every level of `holds` (in place of `hold`) and keeps the one whose mean
+      note length is nearest its target (`choose_lengths`); None: every piece at `hold`.
+    holds: the hold levels `length_targets` chooses from.
 
   Returns:
     `[n, time, pitch]` bool.
@@ -436,7 +498,15 @@ def to_rolls(canvases, decoder="paper", alpha=0.25, hold=0.5, min_note_steps=2,
                        f"time steps, got {grid_steps!r}")
     n, steps, pitches = values.shape
     coarse = values.reshape(n, steps // g, g, pitches).max(axis=2)
-    rolls = decode_to_density(coarse, np.round(np.asarray(targets, np.float64) / g), hold,
-                              -(-min_note_steps // g))[0]
-    return np.repeat(bridge_gaps(rolls, bridge_steps // g), g, axis=1)
+    coarse_targets = np.round(np.asarray(targets, np.float64) / g)
+
+    def decode(level):
+      rolls = decode_to_density(coarse, coarse_targets, level, -(-min_note_steps // g))[0]
+      return np.repeat(bridge_gaps(rolls, bridge_steps // g), g, axis=1)
+
+    if length_targets is None:
+      return decode(hold)
+    if not holds:
+      raise ValueError("holds must name at least one hold level")
+    return choose_lengths(np.stack([decode(level) for level in holds]), length_targets)[0]
   raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")

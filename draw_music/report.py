@@ -105,6 +105,8 @@ def model_report(model, chunks, piece_index, out_dir, n=100, alpha=None, seed=0,
     model.corpus_cells = np.asarray(chunks).reshape(len(chunks), -1).sum(axis=1)
   if getattr(model, "corpus_odd_shares", None) is None:
     model.corpus_odd_shares = postprocess.odd_onset_shares(chunks)
+  if getattr(model, "corpus_note_lengths", None) is None:
+    model.corpus_note_lengths = postprocess.mean_note_steps(chunks)
   canvases, rolls = generate.generate_rolls(model, n, alpha, seed)
   del canvases
   paths = generate.write_pieces(rolls, out_dir / "generated")

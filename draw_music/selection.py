@@ -89,21 +89,19 @@ class Selector:
     out_dir: the training folder (`selection.json` and `selected/` go there; a resumed run
       reads the scores already there and does not score a step twice).
     heldout_chunks: `[m, chunk_steps, 128]` bool chunks of the held-out pieces, m >= 2.
-    corpus_cells: active cells of every training chunk (the note decoder's corpus density).
-    corpus_odd_shares: odd onset shares of every training chunk (its odd_onsets='corpus').
+    corpus: the training chunks' statistics the note decoder follows, as in
+      `corpus_density.json` ('active_cells', 'note_lengths', 'odd_onset_shares';
+      `generate.decode_canvases`).
     num_pieces: pieces generated per score.
     info: stored in `selection.json` beside the scores (the held-out pieces, ...).
   """
 
-  def __init__(self, out_dir, heldout_chunks, corpus_cells, num_pieces, info=None,
-               corpus_odd_shares=None):
+  def __init__(self, out_dir, heldout_chunks, corpus, num_pieces, info=None):
     if len(heldout_chunks) < 2:
       raise ValueError(f"checkpoint selection needs at least 2 held-out chunks, got "
                        f"{len(heldout_chunks)}")
     self.out_dir = pathlib.Path(out_dir)
-    self.corpus_cells = np.asarray(corpus_cells)
-    self.corpus_odd_shares = (None if corpus_odd_shares is None
-                              else np.asarray(corpus_odd_shares))
+    self.corpus = {k: np.asarray(v) for k, v in corpus.items()}
     self.num_pieces = int(num_pieces)
     self.heldout = {fs: features_lib.signatures(heldout_chunks, fs) for fs in FEATURE_SETS}
     path = self.out_dir / SELECTION_FILE
@@ -123,16 +121,14 @@ class Selector:
   def score(self, model):
     """`{feature_set: Fréchet distance to the held-out chunks}` and their sum, 'score'."""
     canvases = generate._last_canvases(model, self.num_pieces, SAMPLE_SEED)  # pylint: disable=protected-access
-    draw = {}
+    draw = None
     cfg = model.config
-    if cfg.decoder == "notes" and (cfg.density == "corpus" or cfg.odd_onsets == "corpus"):
+    if generate.needs_reference(cfg):
       # The model's reference draw, from these weights (not the cached one of older weights).
       draw = generate.model_reference(model, generate._last_canvases(  # pylint: disable=protected-access
           model, generate.DENSITY_REFERENCE_DRAW, generate.DENSITY_REFERENCE_SEED),
-                                      self.corpus_cells)
-    rolls = generate.decode_canvases(cfg, canvases, None, self.corpus_cells,
-                                     draw.get("expected_cells"), self.corpus_odd_shares,
-                                     draw.get("odd_evidence"))
+                                      self.corpus)
+    rolls = generate.decode_canvases(cfg, canvases, None, self.corpus, draw)
     out = {fs: set_measures.frechet_distance(ref, features_lib.signatures(rolls, fs))
            for fs, ref in self.heldout.items()}
     out["score"] = float(sum(out[fs] for fs in FEATURE_SETS))

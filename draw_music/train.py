@@ -60,8 +60,8 @@ from draw_music import selection as selection_lib
 ORDERS = pipeline.ORDERS
 
 
-# Active cells and odd onset shares of every training chunk (the note decoder's
-# density='corpus' and odd_onsets='corpus' read them).
+# Active cells, mean note lengths and odd onset shares of every training chunk (the note
+# decoder's density='corpus', durations='corpus' and odd_onsets='corpus' read them).
 CORPUS_DENSITY_FILE = "corpus_density.json"
 
 
@@ -136,7 +136,7 @@ _RESUMABLE_CHANGES = ("epochs", "time_budget_s", "max_steps", "verbose", "log_ev
 # Fields of DrawConfig that only say how a canvas becomes notes: training never reads them,
 # so a resumed run may change them (the new values are stored and used from then on).
 DECODING_FIELDS = ("alpha", "decoder", "hold", "min_note_steps", "bridge_steps",
-                   "grid_steps", "density", "odd_onsets")
+                   "grid_steps", "density", "durations", "odd_onsets")
 
 
 def _config_record(model_config, train_config, num_chunks):
@@ -276,6 +276,8 @@ def load_trained(out_dir, warn=_warn, choice="selected"):
     model.corpus_cells = np.asarray(stats["active_cells"])
     if "odd_onset_shares" in stats:  # older runs' files have none
       model.corpus_odd_shares = np.asarray(stats["odd_onset_shares"])
+    if "note_lengths" in stats:  # nor these
+      model.corpus_note_lengths = np.asarray(stats["note_lengths"])
   return model, int(ckpt.step.numpy())
 
 
@@ -382,8 +384,10 @@ def train(model_config, chunks, piece_index, out_dir, train_config, rolls=None,
       rolls = [r[:0] if i in held else r for i, r in enumerate(rolls)]
   out_dir.mkdir(parents=True, exist_ok=True)
   (out_dir / "config.json").write_text(json.dumps(record, indent=1) + "\n")
-  # The training chunks' active cells and odd onset shares, for decoders that follow them.
+  # The training chunks' active cells, note lengths and odd onset shares, for decoders that
+  # follow them.
   corpus_stats = {"active_cells": np.sort(chunks.reshape(len(chunks), -1).sum(axis=1)),
+                  "note_lengths": np.sort(postprocess.mean_note_steps(chunks)),
                   "odd_onset_shares": np.sort(postprocess.odd_onset_shares(chunks))}
   (out_dir / CORPUS_DENSITY_FILE).write_text(json.dumps(
       {k: v.tolist() for k, v in corpus_stats.items()}) + "\n")
@@ -418,9 +422,9 @@ def train(model_config, chunks, piece_index, out_dir, train_config, rolls=None,
   if heldout is not None:
     names = [str(piece_names[i]) if piece_names is not None else str(i) for i in held_pieces]
     selector = selection_lib.Selector(
-        out_dir, heldout, corpus_stats["active_cells"], model_config.select_pieces,
+        out_dir, heldout, corpus_stats, model_config.select_pieces,
         {"heldout_pieces": names, "heldout_chunks": int(len(heldout)),
-         "train_chunks": int(len(chunks))}, corpus_stats["odd_onset_shares"])
+         "train_chunks": int(len(chunks))})
 
   step_fn = _step_function(model, optimizer, train_config.jit_compile)
   writer = tf.summary.create_file_writer(str(out_dir / "tensorboard"))

@@ -71,6 +71,10 @@ _GRID_STEPS = flags.DEFINE_integer("grid_steps", None, "note decoder: write note
 _DENSITY = flags.DEFINE_enum("density", None, ["model", "corpus"], "note decoder: active "
                              "cells per piece from the model's expectation, or following the "
                              "training corpus's distribution")
+_DURATIONS = flags.DEFINE_enum("durations", None, ["model", "corpus"], "note decoder: every "
+                               "piece's notes held at --hold, or each piece held at the level "
+                               "that gives it the training corpus's mean note length of the "
+                               "same rank")
 _ODD_ONSETS = flags.DEFINE_enum("odd_onsets", None, ["none", "corpus"], "note decoder: "
                                 "every onset on its grid, or onset steps moved one step off "
                                 "it as often as the training corpus has them (needs an even "
@@ -116,7 +120,8 @@ def model_config_from_flags():
                "transpose": _TRANSPOSE.value, "decoder": _DECODER.value,
                "hold": _HOLD.value, "min_note_steps": _MIN_NOTE_STEPS.value,
                "bridge_steps": _BRIDGE_STEPS.value, "grid_steps": _GRID_STEPS.value,
-               "density": _DENSITY.value, "odd_onsets": _ODD_ONSETS.value,
+               "density": _DENSITY.value, "durations": _DURATIONS.value,
+               "odd_onsets": _ODD_ONSETS.value,
                "holdout": _HOLDOUT.value, "select_every": _SELECT_EVERY.value,
                "select_pieces": _SELECT_PIECES.value}
   # Notes on an odd grid (1: every step) already start anywhere: a config that moves onsets

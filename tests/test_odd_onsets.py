@@ -192,8 +192,8 @@ def test_the_training_folder_keeps_the_corpus_shares_and_generation_uses_them(tr
   assert model.config.odd_onsets == "corpus"
   canvases, rolls = generate.generate_rolls(model, 40, alpha=0.25, seed=5)
   on_grid = generate.decode_canvases(dataclasses.replace(odd, odd_onsets="none"), canvases[:, -1],
-                                     None, model.corpus_cells,
-                                     generate.density_reference(model))
+                                     None, generate.corpus_stats(model),
+                                     generate.model_reference(model))
   ref = generate.model_reference(model)
   shares = postprocess.odd_onset_targets(
       postprocess.odd_onset_evidence(on_grid, canvases[:, -1]), ref["odd_evidence"],
