@@ -67,9 +67,9 @@ VARIANTS = {
     "writer (one hold)": ("writer", {"durations": "model"}),
     "writer (one hold) + checkpoint selection": ("writer", {**SELECTION, "durations": "model"}),
     # ... and before it put onsets off the grid.
-    "writer (one hold, onsets on the grid)": ("writer", {"durations": "model",
+    "writer (one hold; onsets on the grid)": ("writer", {"durations": "model",
                                                          "odd_onsets": "none"}),
-    "writer (one hold, onsets on the grid) + checkpoint selection": (
+    "writer (one hold; onsets on the grid) + checkpoint selection": (
         "writer", {**SELECTION, "durations": "model", "odd_onsets": "none"}),
     # A learning rate that halves every 3,000 steps, for long runs.
     "writer (one hold) + lr half-life 3000": ("writer", {"lr_half_life": 3000,
@@ -79,7 +79,7 @@ VARIANTS = {
     "writer (one hold) + transposition": ("writer", {"offset_grid": 104, "transpose": 5,
                                                      "durations": "model"}),
     # Data variety for long runs: windows on every beat, each transposed by up to 5 semitones.
-    "writer (one hold, onsets on the grid) + data variety": (
+    "writer (one hold; onsets on the grid) + data variety": (
         "writer", {"offset_grid": 8, "transpose": 5, "durations": "model",
                    "odd_onsets": "none"}),
 }

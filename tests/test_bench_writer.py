@@ -38,10 +38,15 @@ def test_section_only_rewrites_the_section_from_the_records_and_trains_nothing(t
 
 def test_the_recipe_and_its_before_and_after_variants():
   assert bench_writer.variant_config("writer") == model_lib.get_config("writer")
-  before = bench_writer.variant_config("writer (one hold, onsets on the grid)")
+  before = bench_writer.variant_config("writer (one hold; onsets on the grid)")
   assert before.odd_onsets == "none" and model_lib.get_config("writer").odd_onsets == "corpus"
   assert before.durations == "model" and model_lib.get_config("writer").durations == "corpus"
   # Decoding alone differs: one training folder for both.
   assert bench_writer.training_key(before) == bench_writer.training_key(
       model_lib.get_config("writer"))
   assert not any(v.startswith("writer") and v != "writer" for v in bench_writer.ABLATION)
+
+
+def test_every_variant_name_can_be_given_in_the_comma_list():
+  assert not [v for v in bench_writer.VARIANTS if "," in v]
+  assert bench_writer.variant_config("writer (one hold; onsets on the grid)").durations == "model"
