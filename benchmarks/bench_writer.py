@@ -58,6 +58,9 @@ VARIANTS = {
     "+bfloat16": ("baseline", {"compute_dtype": "bfloat16"}),
     "+note decoder": ("baseline", {f: getattr(model_lib.WRITER, f) for f in (
         "decoder", "hold", "min_note_steps", "bridge_steps", "grid_steps", "density")}),
+    "+note decoder with corpus lengths": ("baseline", {f: getattr(model_lib.WRITER, f) for f in (
+        "decoder", "hold", "min_note_steps", "bridge_steps", "grid_steps", "density",
+        "durations")}),
     "+beat windows": ("baseline", {"offset_grid": 8}),
     "+transposition": ("baseline", {"offset_grid": 104, "transpose": 5}),
     "+checkpoint selection": ("baseline", SELECTION),
