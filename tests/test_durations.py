@@ -148,3 +148,21 @@ def test_the_training_folder_keeps_the_corpus_lengths_and_generation_uses_them(t
   old, _ = train.load_trained(tmp_path)
   with pytest.raises(ValueError, match="note lengths.*resume or rerun"):
     generate.generate_rolls(old, 2, alpha=0.25, seed=5)
+
+
+def _durations_from_flags(*argv):
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  code = ("import sys; from absl import flags; from experiments import train_baseline as t; "
+          "flags.FLAGS(['train_baseline', *sys.argv[1:]]); print(t.model_config_from_flags()"
+          ".durations)")
+  return subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
+                        check=False)
+
+
+def test_the_flag_sets_the_option_and_the_paper_decoder_refuses_it():
+  assert _durations_from_flags("--config=writer").stdout.split() == ["corpus"]
+  assert _durations_from_flags("--config=writer", "--durations=model").stdout.split() == [
+      "model"]
+  refused = _durations_from_flags("--config=baseline", "--durations=corpus")
+  assert refused.returncode != 0 and "decoder='notes'" in refused.stderr
