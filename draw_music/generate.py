@@ -112,18 +112,24 @@ def decode_canvases(config, canvases, alpha=None, corpus=None, reference=None):
     targets = postprocess.density_targets(postprocess.expected_cells(canvases), expected,
                                           cells)
 
-  def decode(length_targets=None):
+  def decode():
     return np.asarray(postprocess.to_rolls(
         canvases, config.decoder, alpha, config.hold, config.min_note_steps,
-        config.bridge_steps, targets, config.grid_steps, length_targets))
+        config.bridge_steps, targets, config.grid_steps))
 
-  lengths = None
   if notes and config.durations == "corpus":
     corpus_lengths, model_lengths = _needs(corpus, reference, "note_lengths",
                                            "length_evidence")
-    lengths = postprocess.length_targets(postprocess.mean_note_steps(decode()),
+    holds = postprocess.DURATION_HOLDS
+    candidates = postprocess.note_candidates(canvases, holds, config.min_note_steps,
+                                             config.bridge_steps, targets, config.grid_steps)
+    # The piece at `hold` ranks it: one of the candidates where `hold` is one of the levels.
+    at_hold = candidates[holds.index(config.hold)] if config.hold in holds else decode()
+    lengths = postprocess.length_targets(postprocess.mean_note_steps(at_hold),
                                          model_lengths, corpus_lengths)
-  rolls = decode(lengths)
+    rolls = postprocess.choose_lengths(candidates, lengths)[0]
+  else:
+    rolls = decode()
   if notes and config.odd_onsets == "corpus":
     shares, model_odd = _needs(corpus, reference, "odd_onset_shares", "odd_evidence")
     odd = postprocess.odd_onset_targets(postprocess.odd_onset_evidence(rolls, canvases),

@@ -166,3 +166,17 @@ def test_the_flag_sets_the_option_and_the_paper_decoder_refuses_it():
       "model"]
   refused = _durations_from_flags("--config=baseline", "--durations=corpus")
   assert refused.returncode != 0 and "decoder='notes'" in refused.stderr
+
+
+def test_note_candidates_on_threads_are_the_decoder_at_each_hold_one_by_one():
+  rng = np.random.default_rng(13)
+  canvases = rng.random((7, 32, 20)) ** rng.uniform(1, 6, (7, 1, 1))
+  holds = (1.0, 0.2, 0.55)                      # any order: the output keeps it
+  got = postprocess.note_candidates(canvases, holds, 2, 3, [30, 60, 10, 45, 5, 80, 25], 2)
+  assert got.shape == (3, 7, 32, 20)
+  for k, h in enumerate(holds):
+    np.testing.assert_array_equal(got[k], postprocess.to_rolls(
+        canvases, "notes", hold=h, min_note_steps=2, bridge_steps=3,
+        targets=[30, 60, 10, 45, 5, 80, 25], grid_steps=2))
+  with pytest.raises(ValueError, match="holds"):
+    postprocess.note_candidates(canvases, (), 2)
