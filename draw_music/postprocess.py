@@ -126,49 +126,51 @@ def decode_notes(values, on, hold=0.5, min_steps=2):
   return keep[run_id].reshape(values.shape)
 
 
-def _kept_cells(cols, colmax, on, hold, min_steps, rows):
-  """`[n]` cells `decode_notes` keeps in each piece, counted on the rows that can hold one.
+def _kept_runs(cols, colmax, on, hold, min_steps, rows):
+  """The runs `decode_notes` keeps, labelled on the rows that can hold one.
 
   `cols` is `[n, pitch, time]` float64 (a canvas with time last), `colmax` its `[n, pitch]`
   maxima over time, `on` `[n]` thresholds; only the `(piece, pitch)` rows marked in `rows`
   `[n, pitch]` and reaching above `hold * on` are read (a row that never does holds no note).
+
+  Returns:
+    `(rows, piece, run_id, starts, lengths, keep)`: the rows read `[n, pitch]` bool, the
+    piece of each `[r]`, their runs (`_row_runs`: `run_id` `[r * time]`, `starts`
+    `[r, time]`), each run's length and whether it is kept, `[num_runs + 1]` (index 0, the
+    inactive cells, is never kept).
   """
   level = hold * on
   rows = rows & (colmax > level[:, None])
   piece = np.nonzero(rows)[0]
   sub = cols[rows]                                   # [r, time]
-  above = sub > level[piece][:, None]
-  run_id, starts = _row_runs(above)
-  num_runs = int(run_id.max(initial=0))
-  lengths = np.bincount(run_id, minlength=num_runs + 1)
-  seeded = np.bincount(run_id, weights=(sub > on[piece][:, None]).ravel(),
-                       minlength=num_runs + 1)
-  keep = (seeded[1:] > 0) & (lengths[1:] >= min_steps)
-  run_piece = piece[np.flatnonzero(starts.ravel()) // sub.shape[1]]
-  return np.bincount(run_piece, weights=lengths[1:] * keep, minlength=len(cols))
-
-
-def _decode_rows(cols, colmax, on, hold, min_steps):
-  """`decode_notes` of canvases given time-last, read only on the rows that can hold a note.
-
-  `cols` is `[n, pitch, time]` float64, `colmax` its `[n, pitch]` maxima over time, `on` `[n]`
-  thresholds. Returns `[n, time, pitch]` bool, equal to `decode_notes` of the same canvases
-  (a `(piece, pitch)` row that never reaches above `hold * on` holds no note, and the others
-  are labelled as there), several times faster on sparse canvases.
-  """
-  level = hold * on
-  rows = colmax > level[:, None]
-  piece = np.nonzero(rows)[0]
-  sub = cols[rows]                                   # [r, time]
-  run_id, _ = _row_runs(sub > level[piece][:, None])
+  run_id, starts = _row_runs(sub > level[piece][:, None])
   num_runs = int(run_id.max(initial=0))
   lengths = np.bincount(run_id, minlength=num_runs + 1)
   seeded = np.bincount(run_id, weights=(sub > on[piece][:, None]).ravel(),
                        minlength=num_runs + 1)
   keep = (seeded > 0) & (lengths >= min_steps)
   keep[0] = False
+  return rows, piece, run_id, starts, lengths, keep
+
+
+def _kept_cells(cols, colmax, on, hold, min_steps, rows):
+  """`[n]` cells `decode_notes` keeps in each piece, counted on the rows that can hold one
+  (`_kept_runs`, its arguments)."""
+  _, piece, _, starts, lengths, keep = _kept_runs(cols, colmax, on, hold, min_steps, rows)
+  run_piece = piece[np.flatnonzero(starts.ravel()) // starts.shape[1]]
+  return np.bincount(run_piece, weights=lengths[1:] * keep[1:], minlength=len(cols))
+
+
+def _decode_rows(cols, colmax, on, hold, min_steps):
+  """`decode_notes` of canvases given time-last, read only on the rows that can hold a note.
+
+  `cols`, `colmax`, `on` as in `_kept_runs`. Returns `[n, time, pitch]` bool, equal to
+  `decode_notes` of the same canvases, several times faster on sparse canvases.
+  """
+  rows, _, run_id, starts, _, keep = _kept_runs(cols, colmax, on, hold, min_steps,
+                                                np.ones(colmax.shape, bool))
   out = np.zeros(cols.shape, bool)
-  out[rows] = keep[run_id].reshape(sub.shape)
+  out[rows] = keep[run_id].reshape(starts.shape)
   return np.ascontiguousarray(np.moveaxis(out, 1, 2))
 
 
