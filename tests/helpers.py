@@ -41,3 +41,16 @@ def train_tiny(out_dir, steps=3):
   train.train(model_lib.get_config("tiny"), chunks, np.arange(12) % 4, out_dir,
               train.TrainConfig(max_steps=steps, verbose=False))
   return out_dir, chunks
+
+
+def train_baseline_config(fields, *argv):
+  """`train_baseline`'s model config from the flags `argv`, in a fresh process (absl flags
+  parse once per process): the finished process, its stdout the config's `fields` in order,
+  separated by spaces."""
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  code = ("import sys; from absl import flags; from experiments import train_baseline as t; "
+          "flags.FLAGS(['train_baseline', *sys.argv[2:]]); c = t.model_config_from_flags(); "
+          "print(*(getattr(c, f) for f in sys.argv[1].split(',')))")
+  return subprocess.run([sys.executable, "-c", code, ",".join(fields), *argv],
+                        capture_output=True, text=True, check=False)

@@ -11,6 +11,7 @@ from draw_music import generate
 from draw_music import model as model_lib
 from draw_music import postprocess
 from draw_music import train
+from tests import helpers
 
 
 def test_mean_note_steps_by_hand_and_against_the_features():
@@ -151,13 +152,7 @@ def test_the_training_folder_keeps_the_corpus_lengths_and_generation_uses_them(t
 
 
 def _durations_from_flags(*argv):
-  import subprocess  # pylint: disable=g-import-not-at-top
-  import sys  # pylint: disable=g-import-not-at-top
-  code = ("import sys; from absl import flags; from experiments import train_baseline as t; "
-          "flags.FLAGS(['train_baseline', *sys.argv[1:]]); print(t.model_config_from_flags()"
-          ".durations)")
-  return subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
-                        check=False)
+  return helpers.train_baseline_config(("durations",), *argv)
 
 
 def test_the_flag_sets_the_option_and_the_paper_decoder_refuses_it():

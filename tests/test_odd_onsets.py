@@ -10,6 +10,7 @@ from draw_music import generate
 from draw_music import model as model_lib
 from draw_music import postprocess
 from draw_music import train
+from tests import helpers
 
 
 def test_odd_onset_shares_count_onset_steps_by_hand():
@@ -211,13 +212,7 @@ def test_the_training_folder_keeps_the_corpus_shares_and_generation_uses_them(tr
 
 
 def _config_from_flags(*argv):
-  import subprocess  # pylint: disable=g-import-not-at-top
-  import sys  # pylint: disable=g-import-not-at-top
-  code = ("import sys; from absl import flags; from experiments import train_baseline as t; "
-          "flags.FLAGS(['train_baseline', *sys.argv[1:]]); c = t.model_config_from_flags(); "
-          "print(c.grid_steps, c.odd_onsets)")
-  return subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
-                        check=False)
+  return helpers.train_baseline_config(("grid_steps", "odd_onsets"), *argv)
 
 
 def test_an_odd_grid_flag_turns_the_writers_odd_onsets_off_unless_asked_for():
