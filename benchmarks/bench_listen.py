@@ -87,7 +87,8 @@ def main(argv=None):
       f"| 100 pieces of 13 beats, MIDI -> WAV files ({seconds_of_audio:.0f} s of audio) | "
       f"{render_median:.3f} | {fmt(render_times)} |",
       *[f"| one 64-beat piece, generate_long, --seam_method {m} (64 candidates x "
-        f"{draws[m]} {'joins' if m == 'overlap' else 'seams'}) | {t[0]:.3f} | {fmt(t[1])} |"
+        f"{draws[m]} {'joins' if m == 'overlap' else 'seams'}, --texture "
+        f"{generate.DEFAULT_TEXTURE}) | {t[0]:.3f} | {fmt(t[1])} |"
         for m, t in long.items()], "",
       f"Goals: 100 pieces to WAV under {RENDER_GOAL_S:.0f} s: "
       f"{met(render_median, RENDER_GOAL_S)}; a 64-beat piece under {LONG_GOAL_S:.0f} s: "

@@ -1,7 +1,8 @@
 """Generate pieces from a trained model: MIDI, piano-roll pictures, audio and a page.
 
     python -m draw_music.generate --checkpoint TRAINING_DIR --n 10 [--alpha 0.25]
-        [--seed 0] [--beats 64] [--candidates 64] [--seam_method continuity] [--no-audio]
+        [--seed 0] [--beats 64] [--candidates 64] [--seam_method continuity]
+        [--texture piece] [--no-audio]
         [--reference CORPUS] [--out_dir D]
 
 `TRAINING_DIR` is the `--out_dir` of a training run (`config.json`, `weights/` and
@@ -88,7 +89,8 @@ def _needs(corpus, reference, stat, evidence):
   return corpus[stat], reference[evidence]
 
 
-def decode_canvases(config, canvases, alpha=None, corpus=None, reference=None):
+def decode_canvases(config, canvases, alpha=None, corpus=None, reference=None, targets=None,
+                    with_targets=False):
   """`[n, chunk_steps, 128]` bool pieces from final canvases, by `config`'s decoder.
 
   'paper' thresholds at `alpha` (default `config.alpha`) after min-max normalisation;
@@ -102,40 +104,65 @@ def decode_canvases(config, canvases, alpha=None, corpus=None, reference=None):
     (`postprocess.length_targets`; ranked by its mean note length decoded at `hold`);
   - `odd_onsets='corpus'`: then its share of onset steps moved one step off the grid
     (`postprocess.place_odd_onsets`; ranked by `postprocess.odd_onset_evidence`).
+
+  `targets` gives those values instead of ranking each piece: a dict with 'cells',
+  'lengths' and 'odd' (`[n]` each, where the config follows the corpus in it), as
+  `with_targets=True` returns them beside the rolls. Long pieces use it so that every chunk
+  of a piece gets its first chunk's texture (`generate_long`).
   """
   alpha = config.alpha if alpha is None else alpha
   canvases = np.asarray(canvases)
   notes = config.decoder == "notes"
-  targets = None
+  given = targets or {}
+  used = {}
+  cells_target = None
   if notes and config.density == "corpus":
     cells, expected = _needs(corpus, reference, "active_cells", "expected_cells")
-    targets = postprocess.density_targets(postprocess.expected_cells(canvases), expected,
-                                          cells)
+    cells_target = given.get("cells")
+    if cells_target is None:
+      cells_target = postprocess.density_targets(postprocess.expected_cells(canvases),
+                                                 expected, cells)
+    used["cells"] = cells_target = _per_piece(cells_target, len(canvases), "cells")
 
   def decode():
     return np.asarray(postprocess.to_rolls(
         canvases, config.decoder, alpha, config.hold, config.min_note_steps,
-        config.bridge_steps, targets, config.grid_steps))
+        config.bridge_steps, cells_target, config.grid_steps))
 
   if notes and config.durations == "corpus":
     corpus_lengths, model_lengths = _needs(corpus, reference, "note_lengths",
                                            "length_evidence")
     holds = postprocess.DURATION_HOLDS
     candidates = postprocess.note_candidates(canvases, holds, config.min_note_steps,
-                                             config.bridge_steps, targets, config.grid_steps)
-    # The piece at `hold` ranks it: one of the candidates where `hold` is one of the levels.
-    at_hold = candidates[holds.index(config.hold)] if config.hold in holds else decode()
-    lengths = postprocess.length_targets(postprocess.mean_note_steps(at_hold),
-                                         model_lengths, corpus_lengths)
+                                             config.bridge_steps, cells_target,
+                                             config.grid_steps)
+    lengths = given.get("lengths")
+    if lengths is None:
+      # The piece at `hold` ranks it: one of the candidates where `hold` is one of them.
+      at_hold = candidates[holds.index(config.hold)] if config.hold in holds else decode()
+      lengths = postprocess.length_targets(postprocess.mean_note_steps(at_hold),
+                                           model_lengths, corpus_lengths)
+    used["lengths"] = lengths = _per_piece(lengths, len(canvases), "lengths")
     rolls = postprocess.choose_lengths(candidates, lengths)[0]
   else:
     rolls = decode()
   if notes and config.odd_onsets == "corpus":
     shares, model_odd = _needs(corpus, reference, "odd_onset_shares", "odd_evidence")
-    odd = postprocess.odd_onset_targets(postprocess.odd_onset_evidence(rolls, canvases),
-                                        model_odd, shares)
+    odd = given.get("odd")
+    if odd is None:
+      odd = postprocess.odd_onset_targets(postprocess.odd_onset_evidence(rolls, canvases),
+                                          model_odd, shares)
+    used["odd"] = odd = _per_piece(odd, len(canvases), "odd")
     rolls = postprocess.place_odd_onsets(rolls, canvases, odd)
-  return rolls
+  return (rolls, used) if with_targets else rolls
+
+
+def _per_piece(values, n, name):
+  values = np.asarray(values, np.float64)
+  if values.shape != (n,):
+    raise ValueError(f"targets[{name!r}] must hold one value per canvas ({n}), got shape "
+                     f"{values.shape}")
+  return values
 
 
 def model_reference(model, canvases=None, corpus=None):
@@ -183,35 +210,59 @@ def density_reference(model):
   return model_reference(model)["expected_cells"]
 
 
-def decode_for(model, canvases, alpha=None):
+def decode_for(model, canvases, alpha=None, targets=None, with_targets=False):
   """`decode_canvases` with what `model` carries: its config, its training corpus's
   statistics (`corpus_stats`) and, where its decoder follows them, its reference draw."""
   cfg = model.config
   if needs_reference(cfg):
-    return decode_canvases(cfg, canvases, alpha, corpus_stats(model), model_reference(model))
-  return decode_canvases(cfg, canvases, alpha)
+    return decode_canvases(cfg, canvases, alpha, corpus_stats(model), model_reference(model),
+                           targets, with_targets)
+  return decode_canvases(cfg, canvases, alpha, targets=targets, with_targets=with_targets)
 
 
 STEPS_PER_BEAT = midi_io.STEPS_PER_BEAT
 # Latent draws decoded per batch in `last_canvases_binarized`.
 SAMPLE_BATCH = 1024
 DEFAULT_CANDIDATES = 64
+# How a long piece's chunks get their texture where the decoder follows the corpus
+# (`generate_long`): each from the piece's first chunk, or each its own.
+TEXTURES = ("piece", "chunk")
+DEFAULT_TEXTURE = "piece"
 # Weight of the held-notes term of `seam_cost` (the others weigh 1).
 HELD_WEIGHT = 3.0
 
 
-def last_canvases_binarized(model, n, alpha, seed):
+def last_canvases_binarized(model, n, alpha, seed, pieces=None):
   """`[n, chunk_steps, 128]` bool: `n` samples' last canvases, decoded by the config's
   decoder (`decode_canvases`; the paper's: binarised at `alpha`).
 
   Drawn in batches of `SAMPLE_BATCH` (seeds `seed`, `seed + 1`, ...); `n <= SAMPLE_BATCH`
   gives `generate_rolls`'s pieces for the same `n` and seed (the same `z`, decoded by
   `latent.decode_last`, which skips the intermediate canvases: about 20 times faster).
+
+  `pieces` (for long pieces): the draws are the first chunks of `pieces` pieces, then each
+  piece's other draws, `(n - pieces) // pieces` in a row; where the decoder follows the
+  corpus, every draw is decoded with its piece's first chunk's targets (density, note
+  length, off-grid onsets: `decode_canvases(targets=...)`). The same `z` either way.
   """
-  out = []
+  if pieces is not None and (pieces < 1 or (n - pieces) % pieces):
+    raise ValueError(f"{n} draws do not split into {pieces} pieces")
+  per_piece = None if pieces is None else (n - pieces) // pieces
+  out, firsts = [], []
   for b, start in enumerate(range(0, n, SAMPLE_BATCH)):
     canvases = _last_canvases(model, min(SAMPLE_BATCH, n - start), seed + b)
-    out.append(decode_for(model, canvases, alpha))
+    if pieces is None:
+      out.append(decode_for(model, canvases, alpha))
+      continue
+    num_first = int(np.clip(pieces - start, 0, len(canvases)))
+    if num_first:
+      rolls, used = decode_for(model, canvases[:num_first], alpha, with_targets=True)
+      out.append(rolls)
+      firsts.append(used)
+    if num_first < len(canvases):
+      owner = (np.arange(start + num_first, start + len(canvases)) - pieces) // per_piece
+      targets = {k: np.concatenate([f[k] for f in firsts])[owner] for k in firsts[0]}
+      out.append(decode_for(model, canvases[num_first:], alpha, targets=targets))
   return np.concatenate(out)
 
 
@@ -488,7 +539,7 @@ def chain_chunks(first, candidates, steps, half=None, method=DEFAULT_SEAM_METHOD
 
 
 def generate_long(model, n, beats, alpha, seed, candidates=DEFAULT_CANDIDATES,
-                  method=DEFAULT_SEAM_METHOD):
+                  method=DEFAULT_SEAM_METHOD, texture=DEFAULT_TEXTURE):
   """`n` pieces of `beats` beats from a chunk model: chunks chained by choice at each seam.
 
   Method: candidate chunks chosen at each seam. Every chunk is an ordinary sample of the
@@ -497,8 +548,10 @@ def generate_long(model, n, beats, alpha, seed, candidates=DEFAULT_CANDIDATES,
   continues the previous chunk's ending (`seam_cost`: notes held over the seam, and the
   density, register and pitch spread of the half-chunk on each side). A seam so chosen
   changes less than music changes across the middle of a chunk (smaller density and
-  register jumps, fewer notes held over), and the set-level test still tells seam windows
-  from inside windows on some seeds (REPRODUCTION.md, "Long pieces"). The alternative
+  register jumps, fewer notes held over); with the writer's decoder and one texture per
+  piece (below) the set-level test no longer tells seam windows from inside windows (three
+  seeds), with the paper's decoder it does on two seeds of three (REPRODUCTION.md, "Long
+  pieces"). The alternative
   'transition' (`transition_cost`: a seam that changes as much as a chunk the model drew
   changes across its middle) matched the density and register jumps but held even fewer
   notes over, and did worse by that test on the seed it was tried on; it stays selectable
@@ -519,6 +572,17 @@ def generate_long(model, n, beats, alpha, seed, candidates=DEFAULT_CANDIDATES,
   return) is planned. `candidates=1` is plain concatenation, the baseline of
   experiments/seam_continuity.py.
 
+  Texture. Where the decoder follows the corpus (the writer: each chunk as dense as the
+  corpus's chunk of the same rank, with its note lengths and off-grid onsets), a chunk's
+  texture is set by the chunk. With `texture='piece'` (the default) every chunk of a piece
+  is decoded with the targets of the piece's first chunk: a long piece keeps one density,
+  one mean note length and one share of off-grid onsets, and what changes at a seam is the
+  notes. With 'chunk' each chunk keeps its own: two chunks decoded at different hold levels
+  then met at every seam, and the seam windows' note lengths and chords were what told
+  them from inside windows (p = 0.004 to 0.028 on three seeds; 'piece': 0.16 to 0.28,
+  REPRODUCTION.md, "Long pieces"). The price: no slow section after a fast one within a
+  piece. Decoders that do not follow the corpus ignore it.
+
   Args:
     model: a `DrawModel`.
     n: pieces.
@@ -527,6 +591,7 @@ def generate_long(model, n, beats, alpha, seed, candidates=DEFAULT_CANDIDATES,
     seed: seed of the latent draws.
     candidates: chunks drawn per seam.
     method: how a candidate is chosen, one of `SEAM_METHODS` (`chain_chunks`).
+    texture: 'piece' or 'chunk' (`TEXTURES`), above.
 
   Returns:
     `(pieces, chosen)`: `[n, beats * 8, 128]` bool pieces and `[n, num_seams]` the candidate
@@ -539,11 +604,14 @@ def generate_long(model, n, beats, alpha, seed, candidates=DEFAULT_CANDIDATES,
     raise ValueError(f"candidates must be a positive integer, got {candidates!r}")
   if method not in SEAM_METHODS:
     raise ValueError(f"method must be one of {SEAM_METHODS}, got {method!r}")
+  if texture not in TEXTURES:
+    raise ValueError(f"texture must be one of {TEXTURES}, got {texture!r}")
   chunk_steps = model.config.chunk_steps
   steps = int(beats) * STEPS_PER_BEAT
   num_seams = num_draws(steps, chunk_steps, method)
   total = n * (1 + num_seams * candidates)
-  rolls = last_canvases_binarized(model, total, alpha, seed)
+  rolls = last_canvases_binarized(model, total, alpha, seed,
+                                  pieces=n if texture == "piece" else None)
   first = rolls[:n]
   rest = rolls[n:].reshape(n, num_seams, candidates, chunk_steps, -1)
   if method == "overlap":
@@ -588,6 +656,10 @@ def _parser():
                            "(the least change), 'transition' (as much change as inside "
                            "a chunk) or 'overlap' (half-chunks: the second half of the "
                            "chunk whose first half is most like the piece's last half)")
+  parser.add_argument("--texture", default=DEFAULT_TEXTURE, choices=TEXTURES,
+                      help="with --beats, where the decoder follows the corpus: 'piece' "
+                           "(every chunk gets the density and note lengths of the piece's "
+                           "first chunk) or 'chunk' (each its own)")
   parser.add_argument("--audio", action=argparse.BooleanOptionalAction, default=True,
                       help="render each piece to WAV (default on; --no-audio to skip)")
   parser.add_argument("--reference", default=None,
@@ -632,7 +704,7 @@ def main(argv=None):
     chosen = None
   else:
     rolls, chosen = generate_long(model, args.n, args.beats, alpha, args.seed,
-                                  args.candidates, args.seam_method)
+                                  args.candidates, args.seam_method, args.texture)
   distances = categories = None
   verdicts = []
   if args.reference is not None:
@@ -654,6 +726,7 @@ def main(argv=None):
             "n": args.n, "alpha": alpha,
             "beats": args.beats, "candidates": args.candidates if args.beats else None,
             "seam_method": args.seam_method if args.beats else None,
+            "texture": args.texture if args.beats else None,
             "reference": args.reference}
   results.write_json(pathlib.Path(args.out_dir) / "pieces.json", {
       "run": results.run_info(config, args.seed),

@@ -2,7 +2,7 @@ r"""Long pieces: are the windows across chunk seams like the windows inside chun
 
     python -m experiments.seam_continuity --checkpoint out/i10_model \
         --corpus ../shared/data/beethoven_piano --n 600 --beats 64 \
-        [--seam_method continuity] --out_dir out/seams
+        [--seam_method continuity] [--texture piece] --out_dir out/seams
 
 Generates --n pieces of --beats beats twice: a chunk chosen at each seam by --seam_method
 (`generate.generate_long`, --candidates per seam) and plain concatenation (one candidate).
@@ -37,6 +37,10 @@ _SEAM_METHOD = flags.DEFINE_enum("seam_method", generate.DEFAULT_SEAM_METHOD,
                                   list(generate.SEAM_METHODS),
                                   "how the chained pieces choose a chunk at each seam "
                                   "(`generate.chain_chunks`)")
+_TEXTURE = flags.DEFINE_enum("texture", generate.DEFAULT_TEXTURE, list(generate.TEXTURES),
+                              "where the decoder follows the corpus: each chunk decoded with "
+                              "its piece's first chunk's density and note lengths ('piece') "
+                              "or its own ('chunk'); `generate.generate_long`")
 _ALPHA = flags.DEFINE_float("alpha", None, "threshold (default: the model's)",
                             lower_bound=0.0, upper_bound=1.0)
 _SEED = flags.DEFINE_integer("seed", 0, "seed of the latent draws and permutations")
@@ -65,7 +69,7 @@ def main(argv):
     common.stage(f"{method}: {_N.value} pieces of {_BEATS.value} beats, {k} candidate(s) "
                  "per seam")
     pieces, _ = generate.generate_long(model, _N.value, _BEATS.value, alpha, _SEED.value, k,
-                                       _SEAM_METHOD.value)
+                                       _SEAM_METHOD.value, _TEXTURE.value)
     inside, seam, _, _ = seams.one_window_per_piece(
         pieces, chunk_steps, *generate.joins(pieces.shape[1], chunk_steps, _SEAM_METHOD.value))
     res = seams.compare_windows(inside, seam, num_permutations=_NUM_PERMUTATIONS.value,
@@ -94,7 +98,7 @@ def main(argv):
   os.makedirs(_OUT_DIR.value, exist_ok=True)
   config = {"checkpoint": _CHECKPOINT.value, "step": step, "corpus": corpus_dir,
             "n": _N.value, "beats": _BEATS.value, "candidates": _CANDIDATES.value,
-            "seam_method": _SEAM_METHOD.value, "alpha": alpha,
+            "seam_method": _SEAM_METHOD.value, "texture": _TEXTURE.value, "alpha": alpha,
             "num_permutations": _NUM_PERMUTATIONS.value, "chunk_steps": chunk_steps}
   results.write_json(os.path.join(_OUT_DIR.value, "seam_continuity.json"),
                      {"run": results.run_info(config, _SEED.value), **out})

@@ -175,3 +175,49 @@ def test_note_candidates_on_threads_are_the_decoder_at_each_hold_one_by_one():
         targets=[30, 60, 10, 45, 5, 80, 25], grid_steps=2))
   with pytest.raises(ValueError, match="holds"):
     postprocess.note_candidates(canvases, (), 2)
+
+
+def test_long_pieces_decode_every_chunk_with_their_first_chunks_texture(tmp_path):
+  rng = np.random.default_rng(21)
+  chunks = rng.random((24, 16, 128)) < rng.uniform(0.01, 0.2, (24, 1, 1))
+  train.train(TINY, chunks, np.repeat(np.arange(6), 4), tmp_path,
+              train.TrainConfig(max_steps=2, verbose=False))
+  model, _ = train.load_trained(tmp_path)
+  # 3 pieces of 5 beats = 40 steps: 3 chunks of 16, 2 seams of 4 candidates: 3 + 24 draws.
+  n, total = 3, 3 * (1 + 2 * 4)
+  canvases = generate._last_canvases(model, total, 7)  # pylint: disable=protected-access
+  ref = generate.model_reference(model)
+  cells = postprocess.density_targets(postprocess.expected_cells(canvases),
+                                      ref["expected_cells"], model.corpus_cells)
+  at_hold = postprocess.to_rolls(canvases, "notes", hold=0.6, min_note_steps=2,
+                                 targets=cells, grid_steps=2)
+  lengths = postprocess.length_targets(postprocess.mean_note_steps(at_hold),
+                                       ref["length_evidence"], model.corpus_note_lengths)
+  # Draw j > n belongs to piece (j - n) // 8 and takes that piece's first draw's targets.
+  owner = np.concatenate([np.arange(n), np.arange(total - n) // 8])
+  assert not np.array_equal(cells[owner], cells)     # the fixture really changes targets
+  want = postprocess.to_rolls(canvases, "notes", hold=0.6, min_note_steps=2,
+                              targets=cells[owner], grid_steps=2,
+                              length_targets=lengths[owner])
+  got = generate.last_canvases_binarized(model, total, 0.25, 7, pieces=n)
+  np.testing.assert_array_equal(got, want)
+  # Each chunk its own: the draws as one-chunk pieces.
+  own = generate.last_canvases_binarized(model, total, 0.25, 7)
+  np.testing.assert_array_equal(own, postprocess.to_rolls(
+      canvases, "notes", hold=0.6, min_note_steps=2, targets=cells, grid_steps=2,
+      length_targets=lengths))
+  # generate_long chains those draws: the first chunk is the piece's first draw.
+  for texture, draws in (("piece", got), ("chunk", own)):
+    pieces, chosen = generate.generate_long(model, n, 5, 0.25, 7, candidates=4,
+                                            texture=texture)
+    rest = draws[n:].reshape(n, 2, 4, 16, 128)
+    for i in range(n):
+      np.testing.assert_array_equal(pieces[i, :16], draws[i])
+      np.testing.assert_array_equal(pieces[i, 16:32], rest[i, 0, chosen[i, 0]])
+  with pytest.raises(ValueError, match="texture must be one of"):
+    generate.generate_long(model, 1, 5, 0.25, 0, texture="song")
+  with pytest.raises(ValueError, match="do not split into 2 pieces"):
+    generate.last_canvases_binarized(model, 7, 0.25, 0, pieces=2)
+  with pytest.raises(ValueError, match=r"targets\['lengths'\].*one value per canvas \(3\)"):
+    generate.decode_for(model, canvases[:3], targets={"cells": cells[:3],
+                                                      "lengths": lengths[:2]})
