@@ -31,7 +31,7 @@ h1 { font-size: 1.4em; margin: 0 0 0.4em 0; }
 ul.verdicts { margin: 0.3em 0 0.8em 0; padding-left: 1.2em; }
 div.top { display: flex; gap: 1.5em; align-items: flex-start; margin-bottom: 1em; }
 div.config { column-count: 2; column-gap: 1.5em; font-size: 0.75em; min-width: 28em; }
-div.config div { white-space: nowrap; }
+div.config div { break-inside: avoid; overflow-wrap: anywhere; }
 div.config span { color: #666; }
 img.histogram { max-width: 520px; display: block; }
 table.pieces { border-collapse: collapse; }

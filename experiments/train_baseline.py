@@ -193,7 +193,7 @@ def main(argv):
   rows = [r for r in results.read_csv(out_dir / "distances.csv") if r["set"] == "generated"]
   page_path = page_lib.publish(
       out_dir, [out_dir / "generated" / r["item"] for r in rows],
-      f"DRAW baseline: {step} steps on {corpus_dir}",
+      f"DRAW, config {_CONFIG.value}: {step} steps on {corpus_dir}",
       distances=[float(r["distance"]) for r in rows],
       categories=[r["category"] for r in rows], verdicts=summary_text.splitlines(),
       config=config, histogram=out_dir / "distance_histogram.png", with_audio=_AUDIO.value)

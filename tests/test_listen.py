@@ -433,6 +433,8 @@ def test_train_baseline_writes_audio_and_page(tmp_path):
   assert len(parsed.rows) == 4 and "distance_histogram.png" in parsed.links
   distances = [float(r[4]) for r in parsed.rows]
   assert distances == sorted(distances)
+  page_text = (tmp_path / "run" / "index.html").read_text()
+  assert "<h1>DRAW, config tiny: 2 steps on " in page_text   # the config it ran, by name
   if audio.audio_or_reason()[0]:
     assert len(list((tmp_path / "run" / "generated").glob("*.wav"))) == 4
     assert sum(link.endswith(".wav") for link in parsed.links) == 4
