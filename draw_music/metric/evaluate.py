@@ -1,6 +1,7 @@
 """Score MIDI files against a reference corpus with the paper's measure, and as a set.
 
-    python -m draw_music.evaluate --reference DIR --pieces DIR_OR_FILE [DIR_OR_FILE ...]
+    python -m draw_music.metric.evaluate --reference DIR
+        --pieces DIR_OR_FILE [DIR_OR_FILE ...]
         [--chunk_steps 104] [--feature_set rizo17] [--json]
         [--set_level [--seed 0] [--num_permutations 1000] [--num_splits 10]
                      [--set_level_test piece|chunk]]
@@ -13,9 +14,9 @@ all silence. A piece's distance is the mean of its chunks' distances, its catego
 the Table II category of that mean, and its top features those with the largest mean share
 of `D^2` over its chunks. A piece shorter than one chunk is scored whole, and says so.
 
-`--set_level` also judges the pieces as one set (`draw_music.set_measures`): the chunks the
-pieces were scored on (pieces shorter than a chunk left out: their signatures have another
-length) are compared with the reference's chunks by the Fréchet distance, the MMD
+`--set_level` also judges the pieces as one set (`draw_music.metric.set_measures`): the
+chunks the pieces were scored on (pieces shorter than a chunk left out: their signatures have
+another length) are compared with the reference's chunks by the Fréchet distance, the MMD
 permutation test, per-feature KS tests, the relative view and the diversity ratio, and
 `compare_sets` gives a verdict ("same" or "different") from the piece-level permutation test
 (whole files reassigned between the two sets; `--set_level_test chunk` for the older
@@ -39,11 +40,11 @@ import sys
 import numpy as np
 
 from draw_music import cli
-from draw_music import corpus as corpus_lib
-from draw_music import features as features_lib
-from draw_music import measure
-from draw_music import midi_io
-from draw_music import set_measures
+from draw_music.corpora import corpus as corpus_lib
+from draw_music.corpora import midi_io
+from draw_music.metric import features as features_lib
+from draw_music.metric import measure
+from draw_music.metric import set_measures
 
 # `set_level_report` defaults: calibration splits, permutations of the verdict's MMD test,
 # and permutations of each calibration split's test (only recorded, never used by the rule).
@@ -466,7 +467,7 @@ def format_set_level(report, chunk_steps=None, top_k=_TOP_KS):
 
 def _parser():
   parser = cli.ArgumentParser(
-      prog="python -m draw_music.evaluate",
+      prog="python -m draw_music.metric.evaluate",
       description="Mahalanobis distance of MIDI pieces to a reference corpus "
                   "(Sabathe et al. 2017).")
   parser.add_argument("--reference", required=True, help="folder of reference MIDI files")
@@ -510,7 +511,7 @@ def main(argv=None):
     return cli.fail(e)
   print(json.dumps(result, indent=1) if args.json else format_report(result))
   if args.out_dir:
-    from draw_music import page  # pylint: disable=g-import-not-at-top
+    from draw_music.listening import page  # pylint: disable=g-import-not-at-top
     print(f"wrote {page.evaluation_page(result, args.out_dir)}",
           file=sys.stderr if args.json else sys.stdout)
   return 0

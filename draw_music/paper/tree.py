@@ -28,8 +28,8 @@ import numpy as np
 import sklearn
 from sklearn import tree as sk_tree
 
-from draw_music import measure
-from draw_music import search
+from draw_music.metric import measure
+from draw_music.paper import search
 
 FEATURES = search.PARAMETERS
 MAX_DEPTH = 3

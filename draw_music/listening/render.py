@@ -1,13 +1,13 @@
 """Render MIDI files (or saved piano rolls) to WAV: piano sound, at the tempo the file says.
 
-    python -m draw_music.render IN [IN ...] --out_dir D [--sample_rate 22050]
+    python -m draw_music.listening.render IN [IN ...] --out_dir D [--sample_rate 22050]
         [--tempo_bpm 120] [--soundfont PATH]
 
 Each IN is a MIDI file (`.mid` / `.midi`), a `.npy` piano roll (`[time, 128]`, played at
 `--tempo_bpm`), or a folder searched recursively for both. Each input `X` becomes `D/X.wav`
 (a folder's files keep their path below that folder, so equal names do not collide). The
-synthesizer and SoundFont are described in `draw_music.audio`. Exit status 2 with one line
-for a missing input, an unreadable file, or no synthesizer.
+synthesizer and SoundFont are described in `draw_music.listening.audio`. Exit status 2 with
+one line for a missing input, an unreadable file, or no synthesizer.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import time
 
 import numpy as np
 
-from draw_music import audio
 from draw_music import cli
-from draw_music import midi_io
+from draw_music.corpora import midi_io
+from draw_music.listening import audio
 
 _SUFFIXES = (".mid", ".midi", ".npy")
 
@@ -71,7 +71,7 @@ def render_all(items, out_dir, sample_rate=audio.DEFAULT_SAMPLE_RATE, tempo_bpm=
 
 
 def _parser():
-  parser = cli.ArgumentParser(prog="python -m draw_music.render",
+  parser = cli.ArgumentParser(prog="python -m draw_music.listening.render",
                                    description="Render MIDI files or piano rolls to WAV.")
   parser.add_argument("inputs", nargs="+", metavar="IN",
                       help="MIDI files, .npy piano rolls, or folders of them")

@@ -1,8 +1,8 @@
 """Morph one piece into another through DRAW's latents: MIDI, audio and a strip picture.
 
-    python -m draw_music.interpolate --checkpoint RUN --from A.mid --to B.mid --steps 8
+    python -m draw_music.writer.interpolate --checkpoint RUN --from A.mid --to B.mid --steps 8
         [--method slerp|lerp] [--alpha 0.25] [--out_dir D]
-    python -m draw_music.interpolate --checkpoint RUN --corpus FOLDER --chunks 3,40 ...
+    python -m draw_music.writer.interpolate --checkpoint RUN --corpus FOLDER --chunks 3,40 ...
 
 Each end is one chunk of `chunk_steps` steps: the first non-silent chunk of a MIDI file
 (`--from` / `--to`), or chunks number I and J of a corpus folder's chunks (`--corpus` with
@@ -27,11 +27,11 @@ import sys
 import numpy as np
 
 from draw_music import cli
-from draw_music import corpus as corpus_lib
-from draw_music import generate
-from draw_music import midi_io
-from draw_music import postprocess
 from draw_music import results
+from draw_music.corpora import corpus as corpus_lib
+from draw_music.corpora import midi_io
+from draw_music.writer import generate
+from draw_music.writer import postprocess
 
 
 def reconstruction_scores(target, probabilities, alpha):
@@ -82,7 +82,7 @@ def interpolate_chunks(model, chunk_from, chunk_to, num, method="slerp", alpha=N
     dict: `t` `[num]`, `z` `[num, num_steps, latent_dim]`, `probabilities` `[num,
     chunk_steps, 128]` float32, `rolls` `[num, chunk_steps, 128]` bool.
   """
-  from draw_music import latent  # pylint: disable=g-import-not-at-top  (TensorFlow)
+  from draw_music.writer import latent  # pylint: disable=g-import-not-at-top  (TensorFlow)
   alpha = model.config.alpha if alpha is None else alpha
   codes = latent.encode(model, np.stack([chunk_from, chunk_to]))
   z = latent.interpolate(codes[0], codes[1], num, method)
@@ -92,7 +92,7 @@ def interpolate_chunks(model, chunk_from, chunk_to, num, method="slerp", alpha=N
 
 
 def _parser():
-  parser = cli.ArgumentParser(prog="python -m draw_music.interpolate",
+  parser = cli.ArgumentParser(prog="python -m draw_music.writer.interpolate",
                                    description="Interpolate between two pieces in DRAW's "
                                                "latent space.")
   parser.add_argument("--checkpoint", required=True, help="training folder")
@@ -148,10 +148,10 @@ def main(argv=None):
   if args.alpha is not None and not 0 <= args.alpha <= 1:
     print(f"error: --alpha must be in [0, 1], got {args.alpha}", file=sys.stderr)
     return 2
-  from draw_music import generate  # pylint: disable=g-import-not-at-top
-  from draw_music import page  # pylint: disable=g-import-not-at-top
   from draw_music import plotting  # pylint: disable=g-import-not-at-top
-  from draw_music import train  # pylint: disable=g-import-not-at-top  (TensorFlow)
+  from draw_music.listening import page  # pylint: disable=g-import-not-at-top
+  from draw_music.writer import generate  # pylint: disable=g-import-not-at-top
+  from draw_music.writer import train  # pylint: disable=g-import-not-at-top  (TensorFlow)
   try:
     model, step = train.load_trained(args.checkpoint)
   except (OSError, ValueError) as e:  # no folder, no config.json, no readable checkpoint

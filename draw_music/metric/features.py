@@ -204,7 +204,7 @@ def signatures(rolls, feature_set=DEFAULT_FEATURE_SET, return_degenerate=False):
   rolls = np.ascontiguousarray(rolls)  # a copy only when the input is not contiguous
   block = max(1, _BLOCK_CELLS // (length * NUM_PITCHES))
   if feature_set in ("extended", "candidates"):
-    from draw_music import features_extended  # pylint: disable=g-import-not-at-top  (cycle)
+    from draw_music.metric import features_extended  # pylint: disable=g-import-not-at-top  (cycle)
     compute, width = features_extended.block_signatures, len(CANDIDATE_NAMES)
   else:
     compute, width = _block_features, len(FEATURE_NAMES)

@@ -38,7 +38,7 @@ import json
 
 import numpy as np
 
-from draw_music import features as features_lib
+from draw_music.metric import features as features_lib
 
 CATEGORY_BOUNDS = (4.5, 7.0, 10.0)
 CATEGORY_NAMES = ("like the corpus", "coherent", "sensible random", "random or worse")

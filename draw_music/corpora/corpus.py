@@ -22,7 +22,7 @@ import sys
 
 import numpy as np
 
-from draw_music import midi_io
+from draw_music.corpora import midi_io
 
 CACHE_FORMAT_VERSION = 1
 MIDI_SUFFIXES = (".mid", ".midi")

@@ -1,6 +1,6 @@
 """Generate pieces from a trained model: MIDI, piano-roll pictures, audio and a page.
 
-    python -m draw_music.generate --checkpoint TRAINING_DIR --n 10 [--alpha 0.25]
+    python -m draw_music.writer.generate --checkpoint TRAINING_DIR --n 10 [--alpha 0.25]
         [--seed 0] [--beats 64] [--candidates 64] [--seam_method continuity]
         [--texture piece] [--no-audio]
         [--reference CORPUS] [--out_dir D]
@@ -11,10 +11,10 @@ the run chose its checkpoint on held-out pieces, `selected/`, unless `--weights 
 piece is the model's last canvas, min-max normalised and thresholded at `alpha` (the
 paper's post-processing, `postprocess.binarize`), written as `piece_XXX.mid` (one piano track,
 120 bpm) and `piece_XXX.png` (its piano roll), `piece_XXX.wav` (its audio, unless
-`--no-audio` or no synthesizer loads: `draw_music.audio`), and `index.html` shows them all
-(`draw_music.page`; with `--reference`, with their distances to that corpus). `pieces.json`
-lists them with the seed. With `--beats`, each piece is that many beats long, chunks
-chained by `generate_long` (its docstring says how and why).
+`--no-audio` or no synthesizer loads: `draw_music.listening.audio`), and `index.html` shows
+them all (`draw_music.listening.page`; with `--reference`, with their distances to that
+corpus). `pieces.json` lists them with the seed. With `--beats`, each piece is that many
+beats long, chunks chained by `generate_long` (its docstring says how and why).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ import sys
 import numpy as np
 
 from draw_music import cli
-from draw_music import midi_io
 from draw_music import plotting
-from draw_music import postprocess
 from draw_music import results
+from draw_music.corpora import midi_io
+from draw_music.writer import postprocess
 
 
 def generate_rolls(model, n, alpha, seed):
@@ -269,7 +269,7 @@ def last_canvases_binarized(model, n, alpha, seed, pieces=None):
 def _last_canvases(model, n, seed):
   """`[n, chunk_steps, 128]` the last canvases of `model.sample(n, seed)`, by the decoder
   alone (`latent.decode_last`, about 20 times faster) where the model has no attention."""
-  from draw_music import latent  # pylint: disable=g-import-not-at-top  (TensorFlow)
+  from draw_music.writer import latent  # pylint: disable=g-import-not-at-top  (TensorFlow)
   if model.config.attention:
     return np.asarray(model.sample(n, seed=seed)[:, -1])
   return latent.decode_last(model, latent.prior_latents(model, n, seed))
@@ -634,7 +634,7 @@ def write_pieces(rolls, out_dir, prefix="piece", pictures=True, tempo_bpm=120.0)
 
 
 def _parser():
-  parser = cli.ArgumentParser(prog="python -m draw_music.generate",
+  parser = cli.ArgumentParser(prog="python -m draw_music.writer.generate",
                                    description="Generate MIDI pieces from a trained model.")
   parser.add_argument("--checkpoint", required=True,
                       help="training folder (the --out_dir of train_baseline)")
@@ -674,7 +674,7 @@ def _parser():
 
 def _score(reference_dir, rolls, chunk_steps):
   """Distances, categories and summary lines of `rolls` against a corpus folder."""
-  from draw_music import evaluate  # pylint: disable=g-import-not-at-top
+  from draw_music.metric import evaluate  # pylint: disable=g-import-not-at-top
   reference, _ = evaluate.build_reference(reference_dir, chunk_steps)
   scored = evaluate.score_rolls(reference, rolls, chunk_steps)
   distances = [s["distance"] for s in scored]
@@ -692,8 +692,8 @@ def main(argv=None):
       return cli.fail(f"--{name} must be a positive integer, got {getattr(args, name)}")
   if args.alpha is not None and not 0 <= args.alpha <= 1:
     return cli.fail(f"--alpha must be in [0, 1], got {args.alpha}")
-  from draw_music import page  # pylint: disable=g-import-not-at-top
-  from draw_music import train  # pylint: disable=g-import-not-at-top  (loads TensorFlow)
+  from draw_music.listening import page  # pylint: disable=g-import-not-at-top
+  from draw_music.writer import train  # pylint: disable=g-import-not-at-top  (loads TensorFlow)
   try:
     model, step = train.load_trained(args.checkpoint, choice=args.weights)
   except (OSError, ValueError) as e:  # no folder, no config.json, no readable checkpoint
@@ -708,7 +708,7 @@ def main(argv=None):
   distances = categories = None
   verdicts = []
   if args.reference is not None:
-    from draw_music import evaluate  # pylint: disable=g-import-not-at-top
+    from draw_music.metric import evaluate  # pylint: disable=g-import-not-at-top
     try:
       distances, categories, verdicts = _score(args.reference, rolls,
                                                model.config.chunk_steps)
@@ -716,7 +716,7 @@ def main(argv=None):
       print(f"error: {e}", file=sys.stderr)
       return 2
     if args.beats is None:  # one chunk each: beside chunks of the reference
-      from draw_music import corpus as corpus_lib  # pylint: disable=g-import-not-at-top
+      from draw_music.corpora import corpus as corpus_lib  # pylint: disable=g-import-not-at-top
       chunks, _ = corpus_lib.corpus_chunks(corpus_lib.load_corpus(args.reference).rolls,
                                            model.config.chunk_steps)
       plotting.plt.close(plotting.plot_generated_vs_corpus(
