@@ -7,9 +7,11 @@ evaluate, features, measure` and `python -m draw_music.{evaluate,generate,interp
 """
 
 import importlib
+import pickle
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from tests.conftest import REPO
@@ -69,3 +71,20 @@ def test_flat_folder_holds_only_the_shared_modules_and_the_aliases():
   # No alias shares its name with a subpackage.
   assert not stages & set(ALIASES)
 
+
+def test_tree_pickled_under_the_old_module_name_still_loads(tmp_path):
+  from sklearn import tree as sk_tree  # pylint: disable=g-import-not-at-top
+  from draw_music.paper import tree  # pylint: disable=g-import-not-at-top
+  params = np.array([[1, 2, 3, 4], [4, 3, 2, 1]])
+  fitted = tree.CategoryTree(
+      classifier=sk_tree.DecisionTreeClassifier(random_state=0).fit(params, [0, 1]),
+      params=params, categories=np.array([0, 1]), trials=np.array([0, 1]),
+      class_names=("a", "b"), seed=0)
+  # Protocol 0 names classes as text lines, so the old module name can be written in.
+  data = pickle.dumps(fitted, protocol=0)
+  assert b"draw_music.paper.tree\n" in data
+  path = tmp_path / "tree.pkl"
+  path.write_bytes(data.replace(b"draw_music.paper.tree\n", b"draw_music.tree\n"))
+  loaded = tree.load_tree(path)
+  assert isinstance(loaded, tree.CategoryTree)
+  np.testing.assert_array_equal(loaded.params, params)

@@ -176,7 +176,14 @@ def save_tree(result, path):
   return path
 
 
+class _Unpickler(pickle.Unpickler):
+  """Reads trees pickled when this module was `draw_music.tree` (before the subpackages)."""
+
+  def find_class(self, module, name):
+    return super().find_class(__name__ if module == "draw_music.tree" else module, name)
+
+
 def load_tree(path):
   """A `CategoryTree` written by `save_tree` (needs the same scikit-learn version)."""
   with open(path, "rb") as f:
-    return pickle.load(f)
+    return _Unpickler(f).load()
