@@ -30,10 +30,10 @@ import sys
 import numpy as np
 
 from benchmarks import common
-from draw_music import composer_separation
-from draw_music import corpus as corpus_lib
-from draw_music import features
-from draw_music import set_measures
+from draw_music.corpora import corpus as corpus_lib
+from draw_music.metric import composer_separation
+from draw_music.metric import features
+from draw_music.metric import set_measures
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 BENCHMARKS_FILE = REPO / "BENCHMARKS.md"
@@ -115,7 +115,7 @@ def main(argv=None):
 
   # 3. The separation experiment on six corpora.
   if corpora:
-    from draw_music import bundled  # pylint: disable=g-import-not-at-top
+    from draw_music.corpora import bundled  # pylint: disable=g-import-not-at-top
     six = dict(corpora)
     six["bach-first60"] = corpus_lib.load_corpus(
         bundled.bundled_corpus_dir("bach", 60, verbose=False)).rolls

@@ -40,10 +40,10 @@ def main(argv=None):
   parser.add_argument("--render_runs", type=int, default=3)
   parser.add_argument("--long_runs", type=int, default=7)
   args = parser.parse_args(argv)
-  from draw_music import audio  # pylint: disable=g-import-not-at-top
-  from draw_music import generate  # pylint: disable=g-import-not-at-top
-  from draw_music import model as model_lib  # pylint: disable=g-import-not-at-top
-  from draw_music import train  # pylint: disable=g-import-not-at-top
+  from draw_music.listening import audio  # pylint: disable=g-import-not-at-top
+  from draw_music.writer import generate  # pylint: disable=g-import-not-at-top
+  from draw_music.writer import model as model_lib  # pylint: disable=g-import-not-at-top
+  from draw_music.writer import train  # pylint: disable=g-import-not-at-top
   ok, why = audio.audio_or_reason()
   if not ok:
     print(f"error: {why}", file=sys.stderr)

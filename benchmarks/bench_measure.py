@@ -36,9 +36,9 @@ import numpy as np
 
 from benchmarks import common
 from benchmarks import naive_features
-from draw_music import corpus as corpus_lib
-from draw_music import features
-from draw_music import measure
+from draw_music.corpora import corpus as corpus_lib
+from draw_music.metric import features
+from draw_music.metric import measure
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO.parent / "shared" / "data" / "beethoven_piano"

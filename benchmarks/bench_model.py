@@ -23,7 +23,7 @@ import numpy as np  # pylint: disable=g-import-not-at-top
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
 from benchmarks import common  # pylint: disable=g-import-not-at-top
-from draw_music import model as model_lib  # pylint: disable=g-import-not-at-top
+from draw_music.writer import model as model_lib  # pylint: disable=g-import-not-at-top
 
 
 def _time(fn, repeats, warmup=3):
@@ -65,9 +65,9 @@ def compare_bf16_after_training(corpus_dir, steps, seed=0, eval_batches=10):
     dict: `float32`, `bfloat16` (mean evaluation loss) and `relative_difference`.
   """
   import tempfile  # pylint: disable=g-import-not-at-top
-  from draw_music import corpus as corpus_lib  # pylint: disable=g-import-not-at-top
-  from draw_music import pipeline  # pylint: disable=g-import-not-at-top
-  from draw_music import train  # pylint: disable=g-import-not-at-top
+  from draw_music.corpora import corpus as corpus_lib  # pylint: disable=g-import-not-at-top
+  from draw_music.writer import pipeline  # pylint: disable=g-import-not-at-top
+  from draw_music.writer import train  # pylint: disable=g-import-not-at-top
   base = model_lib.get_config("baseline")
   chunks, piece_index = corpus_lib.corpus_chunks(corpus_lib.load_corpus(corpus_dir).rolls,
                                                  base.chunk_steps)

@@ -34,6 +34,7 @@ import datetime
 import importlib.util
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -46,9 +47,9 @@ import numpy as np  # pylint: disable=g-import-not-at-top
 import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
 from benchmarks import common  # pylint: disable=g-import-not-at-top
-from draw_music import model as model_lib  # pylint: disable=g-import-not-at-top
-from draw_music import optim  # pylint: disable=g-import-not-at-top
-from draw_music import train  # pylint: disable=g-import-not-at-top
+from draw_music.writer import model as model_lib  # pylint: disable=g-import-not-at-top
+from draw_music.writer import optim  # pylint: disable=g-import-not-at-top
+from draw_music.writer import train  # pylint: disable=g-import-not-at-top
 
 SECTION = "## Training step profile: where the time goes, before and after"
 OLD_COMMIT = "dd36dcb"
@@ -58,10 +59,20 @@ PARTS = ("forward", "forward + backward", "matmuls of forward + backward",
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
 
+def _today_imports(source):
+  """`source` with its `from draw_music import X` lines pointed at X's subpackage today
+  (the modules were in one flat folder when the old commit was made)."""
+  where = {p.stem: p.parent.name for p in (REPO / "draw_music").glob("*/*.py")}
+  return re.sub(r"^(\s*)from draw_music import (\w+)",
+                lambda m: (f"{m.group(1)}from draw_music.{where[m.group(2)]} import {m.group(2)}"
+                           if m.group(2) in where else m.group(0)), source, flags=re.MULTILINE)
+
+
 def old_model_module(commit=OLD_COMMIT):
   """`draw_music/model.py` as it was at `commit`, imported as a module of its own."""
   source = subprocess.run(["git", "show", f"{commit}:draw_music/model.py"], cwd=REPO,
                           capture_output=True, text=True, check=True).stdout
+  source = _today_imports(source)
   path = pathlib.Path(tempfile.mkdtemp()) / f"model_{commit}.py"
   path.write_text(source)
   spec = importlib.util.spec_from_file_location(f"draw_music_model_{commit}", path)
@@ -222,8 +233,8 @@ def profile(old_module, dtype, repeats, seed=0):
 def training_batches(config, corpus, steps, seed):
   """`steps` batches `[batch, chunk_steps, 128]` float32: paper order on `corpus`, or random."""
   if corpus and pathlib.Path(corpus).is_dir():
-    from draw_music import corpus as corpus_lib  # pylint: disable=g-import-not-at-top
-    from draw_music import pipeline  # pylint: disable=g-import-not-at-top
+    from draw_music.corpora import corpus as corpus_lib  # pylint: disable=g-import-not-at-top
+    from draw_music.writer import pipeline  # pylint: disable=g-import-not-at-top
     chunks, piece_index = corpus_lib.corpus_chunks(corpus_lib.load_corpus(corpus).rolls,
                                                    config.chunk_steps)
     dataset = pipeline.make_dataset(chunks, piece_index, config.batch_size, "paper", seed,

@@ -22,7 +22,7 @@ import sys
 import numpy as np
 
 from benchmarks import common
-from draw_music import set_measures
+from draw_music.metric import set_measures
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 BENCHMARKS_FILE = REPO / "BENCHMARKS.md"
@@ -36,8 +36,8 @@ GOAL_S = 2.0
 
 
 def _chunk_signatures(folder, stride):
-  from draw_music import corpus as corpus_lib  # pylint: disable=g-import-not-at-top
-  from draw_music import features  # pylint: disable=g-import-not-at-top
+  from draw_music.corpora import corpus as corpus_lib  # pylint: disable=g-import-not-at-top
+  from draw_music.metric import features  # pylint: disable=g-import-not-at-top
   corpus = corpus_lib.load_corpus(folder)
   chunks, _ = corpus_lib.corpus_chunks(corpus.rolls, stride=stride)
   return features.signatures(chunks), len(corpus)
@@ -45,7 +45,7 @@ def _chunk_signatures(folder, stride):
 
 def load_sets(num_signatures=NUM_SIGNATURES, seed=0):
   """Two `[num_signatures, 17]` signature sets, feature names and a description."""
-  from draw_music import features  # pylint: disable=g-import-not-at-top
+  from draw_music.metric import features  # pylint: disable=g-import-not-at-top
   rng = np.random.default_rng(seed)
   names = features.feature_names()
   beethoven, chopin = SHARED_DATA / "beethoven_piano", SHARED_DATA / "other"

@@ -27,14 +27,14 @@ import time
 import numpy as np
 
 from benchmarks import common
-from draw_music import corpus as corpus_lib
-from draw_music import evaluate
-from draw_music import features
-from draw_music import measure
-from draw_music import model as model_lib
-from draw_music import report
 from draw_music import results
-from draw_music import train
+from draw_music.corpora import corpus as corpus_lib
+from draw_music.metric import evaluate
+from draw_music.metric import features
+from draw_music.metric import measure
+from draw_music.writer import model as model_lib
+from draw_music.writer import report
+from draw_music.writer import train
 
 SECTION = "## Time to quality: the baseline on real Beethoven"
 

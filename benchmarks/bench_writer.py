@@ -36,16 +36,16 @@ import time
 
 
 from benchmarks import common
-from draw_music import corpus as corpus_lib
-from draw_music import evaluate
-from draw_music import features
-from draw_music import generate
-from draw_music import measure
-from draw_music import model as model_lib
-from draw_music import report
 from draw_music import results
-from draw_music import set_measures
-from draw_music import train
+from draw_music.corpora import corpus as corpus_lib
+from draw_music.metric import evaluate
+from draw_music.metric import features
+from draw_music.metric import measure
+from draw_music.metric import set_measures
+from draw_music.writer import generate
+from draw_music.writer import model as model_lib
+from draw_music.writer import report
+from draw_music.writer import train
 
 SECTIONS = {False: "## The writer against the baseline: quality after the same minutes",
             True: "## Ablation: each lever of the writer alone on top of the baseline"}

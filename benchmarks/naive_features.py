@@ -1,6 +1,6 @@
 """A plain, per-piece, per-note implementation of the 17 features (DESIGN.md section 3).
 
-Written from DESIGN.md alone, without looking at `draw_music.features`, to serve as the
+Written from DESIGN.md alone, without looking at `draw_music.metric.features`, to serve as the
 benchmark's baseline and as an independent cross-check of the vectorised signature. Nothing
 here is clever: each piece is turned into Python lists, each pitch row is scanned step by step
 to find its runs (a note = a maximal run of consecutive active steps of one pitch), the notes

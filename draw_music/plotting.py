@@ -15,7 +15,7 @@ matplotlib.use("Agg")  # headless: files only; notebooks still display the retur
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np
 
-from draw_music import measure
+from draw_music.metric import measure
 
 # One colour per set, in the paper's Fig. 1 order; further sets cycle through the tab10 map.
 SET_COLOURS = ("tab:blue", "tab:green", "tab:orange", "tab:purple", "tab:red", "tab:brown",

@@ -9,7 +9,7 @@ from absl import app
 from absl import flags
 
 from draw_music import cli
-from draw_music import corpus as corpus_lib
+from draw_music.corpora import corpus as corpus_lib
 
 # Read from the command line by `cli.quiet_startup` before TensorFlow loads (see
 # experiments/__init__.py); defined here so that absl accepts it.
@@ -44,7 +44,7 @@ def corpus_folder(value, default_bundled):
   """The folder named by a corpus flag, or the bundled corpus `default_bundled` when empty."""
   if value:
     return value
-  from draw_music import bundled  # pylint: disable=g-import-not-at-top  (music21 is slow to import)
+  from draw_music.corpora import bundled  # pylint: disable=g-import-not-at-top  (music21 is slow to import)
   return str(bundled.bundled_corpus_dir(default_bundled))
 
 
@@ -81,7 +81,7 @@ def load_checkpoint_and_chunks(checkpoint, corpus_value):
   Returns:
     `(model, step, corpus_dir, chunks)` or None.
   """
-  from draw_music import reproduce  # pylint: disable=g-import-not-at-top  (loads TensorFlow)
+  from draw_music.paper import reproduce  # pylint: disable=g-import-not-at-top  (loads TensorFlow)
   stage(f"loading the trained model from {checkpoint}")
   try:
     model, step, trained_chunks = reproduce.load_checkpoint(checkpoint)

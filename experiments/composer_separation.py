@@ -5,14 +5,14 @@ r"""Composer separation: every pair of corpora, and every corpus against halves 
         --bundled bach:60 --out_dir out/composer_separation
 
 Each corpus is a folder of MIDI files (one file, one piece); `--bundled NAME[:LIMIT]` adds a
-music21 corpus converted by `draw_music.bundled` (the first LIMIT works). Every pair is
+music21 corpus converted by `draw_music.corpora.bundled` (the first LIMIT works). Every pair is
 judged by the piece-level permutation test on the `--feature_set` signature (default
 `extended`), and so is a random halving of each corpus; `--false_alarm_halvings N` adds the
 false-alarm rate over N halvings of each corpus. Writes under --out_dir:
 composer_separation.json (run info with command, config and seed; every judgement with its
 KS and relative view; the feature-separation table), composer_separation.csv (one row per
 pair and halving) and composer_separation.png (the matrix). The protocol is in
-`draw_music.composer_separation`.
+`draw_music.metric.composer_separation`.
 """
 
 import os
@@ -21,12 +21,12 @@ import time
 from absl import app
 from absl import flags
 
-from draw_music import composer_separation
-from draw_music import corpus as corpus_lib
-from draw_music import features
 from draw_music import plotting
 from draw_music import results
-from draw_music import set_measures
+from draw_music.corpora import corpus as corpus_lib
+from draw_music.metric import composer_separation
+from draw_music.metric import features
+from draw_music.metric import set_measures
 from experiments import common
 
 _CORPORA = flags.DEFINE_list("corpora", [], "corpus folders, comma separated")
@@ -53,7 +53,7 @@ _SEED = flags.DEFINE_integer("seed", 0, "seed of every halving and permutation")
 
 def _bundled_folder(item):
   """The folder of a `--bundled` item `NAME` or `NAME:LIMIT`, converted on first use."""
-  from draw_music import bundled  # pylint: disable=g-import-not-at-top  (music21 is slow)
+  from draw_music.corpora import bundled  # pylint: disable=g-import-not-at-top  (music21 is slow)
   name, _, limit = item.partition(":")
   try:
     limit = int(limit) if limit else None

@@ -6,7 +6,7 @@ r"""The paper's Fig. 1: distances of the corpus, other styles and random pieces 
 Without --corpus / --others it uses the bundled corpora (music21's Beethoven, against
 music21's Bach chorales). Writes under --out_dir: fig1_distances.csv (one row per sample),
 fig1_summary.json (config, seed, per-set statistics) and fig1_metric_validation.png.
-The protocol is in `draw_music.validation`.
+The protocol is in `draw_music.paper.validation`.
 """
 
 import os
@@ -15,11 +15,11 @@ from absl import app
 from absl import flags
 import numpy as np
 
-from draw_music import evaluate
-from draw_music import features
 from draw_music import plotting
 from draw_music import results
-from draw_music import validation
+from draw_music.metric import evaluate
+from draw_music.metric import features
+from draw_music.paper import validation
 from experiments import common
 
 _CORPUS = flags.DEFINE_string("corpus", "", "reference corpus folder (default: bundled "

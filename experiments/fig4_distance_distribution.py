@@ -25,11 +25,11 @@ import pathlib
 from absl import app
 from absl import flags
 
-from draw_music import features
-from draw_music import measure
 from draw_music import plotting
 from draw_music import results
-from draw_music import search
+from draw_music.metric import features
+from draw_music.metric import measure
+from draw_music.paper import search
 from experiments import common
 
 _RESULTS = flags.DEFINE_string("results", "", "search_results.csv of a search")

@@ -10,7 +10,7 @@ the chunk count differs from the training's). 30 outputs, each thresholded at 20
 uniform on [0, 1], give 6,000 pieces. Writes under --out_dir: fig5_distances.csv (output,
 alpha, distance, active_cells), fig5_summary.json (config, seed, per-alpha median / std /
 band / empty pieces, the best-median and the most stable alpha) and fig5_threshold.png
-(y axis cut at --ymax). Definitions are in `draw_music.reproduce`.
+(y axis cut at --ymax). Definitions are in `draw_music.paper.reproduce`.
 """
 
 import dataclasses
@@ -20,9 +20,9 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from draw_music import features
-from draw_music import reproduce
 from draw_music import results
+from draw_music.metric import features
+from draw_music.paper import reproduce
 from experiments import common
 
 _CHECKPOINT = flags.DEFINE_string("checkpoint", None, "training folder (the --out_dir of "

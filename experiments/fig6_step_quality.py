@@ -11,7 +11,7 @@ binarised at --alpha (default: the model config's alpha, 0.25 unless trained oth
 Writes under --out_dir: fig6_distances.csv (output, step, t_over_T, distance, active_cells),
 fig6_summary.json (config, seed, per-step mean / std / band, the best and the most stable
 step) and fig6_step_quality.png (y axis cut at --ymax, 10 as in the paper). Definitions are
-in `draw_music.reproduce`.
+in `draw_music.paper.reproduce`.
 """
 
 import dataclasses
@@ -21,9 +21,9 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from draw_music import features
-from draw_music import reproduce
 from draw_music import results
+from draw_music.metric import features
+from draw_music.paper import reproduce
 from experiments import common
 
 _CHECKPOINT = flags.DEFINE_string("checkpoint", None, "training folder (the --out_dir of "

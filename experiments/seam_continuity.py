@@ -6,8 +6,8 @@ r"""Long pieces: are the windows across chunk seams like the windows inside chun
 
 Generates --n pieces of --beats beats twice: a chunk chosen at each seam by --seam_method
 (`generate.generate_long`, --candidates per seam) and plain concatenation (one candidate).
-For each, one window per piece (`draw_music.seams`: inside windows from even pieces, seam
-windows from odd ones) and the set-level comparison of seam windows against inside
+For each, one window per piece (`draw_music.writer.seams`: inside windows from even pieces,
+seam windows from odd ones) and the set-level comparison of seam windows against inside
 windows (`set_measures.compare_sets`: MMD permutation test, Fréchet distance, diversity,
 KS), plus both sets' distances to the corpus. Writes seam_continuity.json (config, seed,
 command, results), seam_continuity.csv (one row per method) and seam_continuity.png (the
@@ -19,11 +19,11 @@ import os
 from absl import app
 from absl import flags
 
-from draw_music import generate
-from draw_music import measure
 from draw_music import plotting
 from draw_music import results
-from draw_music import seams
+from draw_music.metric import measure
+from draw_music.writer import generate
+from draw_music.writer import seams
 from experiments import common
 
 _CHECKPOINT = flags.DEFINE_string("checkpoint", None, "training folder", required=True)

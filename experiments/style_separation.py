@@ -9,7 +9,7 @@ sensible random, and two degenerate generators built from the corpus (its most t
 chunk repeated; its mean chunk thresholded to the mean density). Writes under --out_dir:
 style_separation.json (config, seed, per-set distances, per-piece summary and set-level
 report), style_separation.csv (one row per set) and style_separation.png. The protocol is
-in `draw_music.style_separation`.
+in `draw_music.metric.style_separation`.
 """
 
 import os
@@ -17,12 +17,12 @@ import os
 from absl import app
 from absl import flags
 
-from draw_music import corpus as corpus_lib
-from draw_music import evaluate
-from draw_music import features
 from draw_music import plotting
 from draw_music import results
-from draw_music import style_separation
+from draw_music.corpora import corpus as corpus_lib
+from draw_music.metric import evaluate
+from draw_music.metric import features
+from draw_music.metric import style_separation
 from experiments import common
 
 _CORPUS = flags.DEFINE_string("corpus", "", "reference corpus folder (default: bundled "

@@ -18,7 +18,7 @@ trial's training folder; with --keep_best k, only the k best trials keep their
 checkpoints) and ray_tune/ (Tune's own records). Rerunning the same command skips the
 trials already in search_results.csv and resumes the others from their checkpoints
 (--num_trials may grow). --tiny searches tiny models (L 16..32, #z 2..8, T 2..4, 8..16
-units, batch 4), for tests. The search itself is in `draw_music.search`.
+units, batch 4), for tests. The search itself is in `draw_music.paper.search`.
 """
 
 import dataclasses
@@ -28,9 +28,9 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from draw_music import features
 from draw_music import results
-from draw_music import search
+from draw_music.metric import features
+from draw_music.paper import search
 from experiments import common
 
 _CORPUS = flags.DEFINE_string("corpus", "", "training corpus folder (default: bundled "

@@ -23,13 +23,13 @@ from absl import flags
 from absl import logging
 
 from draw_music import cli
-from draw_music import corpus as corpus_lib
-from draw_music import model as model_lib
-from draw_music import page as page_lib
-from draw_music import postprocess
-from draw_music import report as report_lib
 from draw_music import results
-from draw_music import train as train_lib
+from draw_music.corpora import corpus as corpus_lib
+from draw_music.listening import page as page_lib
+from draw_music.writer import model as model_lib
+from draw_music.writer import postprocess
+from draw_music.writer import report as report_lib
+from draw_music.writer import train as train_lib
 from experiments import common
 
 _CONFIG = flags.DEFINE_enum("config", "baseline", sorted(model_lib.CONFIGS),

@@ -6,7 +6,7 @@ r"""The paper's decision tree: which Table I parameters make an architecture goo
 Each scored architecture of the search gets the Table II category of its mean distance; a
 decision tree (depth <= --max_depth = 3, at least --min_samples_split = 10 architectures to
 split a node, random_state --seed) learns it from chunk size, latent size, DRAW steps and
-units. The fitting is in `draw_music.tree`.
+units. The fitting is in `draw_music.paper.tree`.
 
 Writes under --out_dir: tree_categories.csv (each architecture's parameters, category and
 the tree's prediction), tree_rules.txt (sklearn's export_text), tree_summary.json (config,
@@ -23,11 +23,11 @@ import sys
 from absl import app
 from absl import flags
 
-from draw_music import measure
 from draw_music import plotting
 from draw_music import results
-from draw_music import search
-from draw_music import tree
+from draw_music.metric import measure
+from draw_music.paper import search
+from draw_music.paper import tree
 from experiments import common
 
 _RESULTS = flags.DEFINE_string("results", "out/search/search_results.csv",

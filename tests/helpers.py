@@ -4,7 +4,7 @@ import pathlib
 
 import numpy as np
 
-from draw_music import midi_io
+from draw_music.corpora import midi_io
 
 
 def random_roll(rng, length, density, low=30, high=90):
@@ -34,8 +34,8 @@ def train_tiny(out_dir, steps=3):
   Returns:
     `(out_dir, chunks)`.
   """
-  from draw_music import model as model_lib  # pylint: disable=g-import-not-at-top  (TF)
-  from draw_music import train  # pylint: disable=g-import-not-at-top
+  from draw_music.writer import model as model_lib  # pylint: disable=g-import-not-at-top  (TF)
+  from draw_music.writer import train  # pylint: disable=g-import-not-at-top
   rng = np.random.default_rng(0)
   chunks = np.stack([random_roll(rng, 16, 0.4) for _ in range(12)])
   train.train(model_lib.get_config("tiny"), chunks, np.arange(12) % 4, out_dir,

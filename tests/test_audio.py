@@ -8,9 +8,9 @@ import mido
 import numpy as np
 import pytest
 
-from draw_music import audio
-from draw_music import midi_io
-from draw_music import render
+from draw_music.corpora import midi_io
+from draw_music.listening import audio
+from draw_music.listening import render
 from tests.conftest import REPO
 
 RATE = audio.DEFAULT_SAMPLE_RATE
@@ -133,9 +133,9 @@ def test_render_bad_input_is_one_line(tmp_path):
   bad = tmp_path / "bad.mid"
   bad.write_bytes(b"MThd garbage")
   for args in ([str(tmp_path / "missing.mid")], [str(bad)]):
-    proc = subprocess.run([sys.executable, "-m", "draw_music.render", *args, "--out_dir",
-                           str(tmp_path / "o")], cwd=REPO, capture_output=True, text=True,
-                          check=False)
+    proc = subprocess.run([sys.executable, "-m", "draw_music.listening.render", *args,
+                           "--out_dir", str(tmp_path / "o")], cwd=REPO, capture_output=True,
+                          text=True, check=False)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: ")
     assert args[0] in proc.stderr

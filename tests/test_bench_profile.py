@@ -4,7 +4,7 @@ import keras
 import numpy as np
 
 from benchmarks import bench_profile
-from draw_music import model as model_lib
+from draw_music.writer import model as model_lib
 
 
 def test_old_and_new_paths_share_weights_and_sample_alike():

@@ -3,7 +3,7 @@
 import json
 
 from benchmarks import bench_writer
-from draw_music import model as model_lib
+from draw_music.writer import model as model_lib
 
 
 def _record(variant, seed, minutes, frechet):

@@ -1,4 +1,4 @@
-"""Tests of draw_music.bundled: the score -> roll conversion, and the cached conversion.
+"""Tests of draw_music.corpora.bundled: the score -> roll conversion, and the cached conversion.
 
 Only one or two small Bach chorales are ever converted here; the full corpora are not.
 """
@@ -14,8 +14,8 @@ from music21 import stream
 import numpy as np
 import pytest
 
-from draw_music import bundled
-from draw_music import corpus
+from draw_music.corpora import bundled
+from draw_music.corpora import corpus
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ def commands(tmp):
   empty = tmp / "empty"
   empty.mkdir()
   missing = tmp / "missing"
-  # (module, arguments, what the error line must name); every entry point is here.
+  # (module, arguments, what the error line must name); every entry point is here (the
+  # top-level aliases, `python -m draw_music.generate` and the like, are in test_layout).
   return [
       ("experiments.train_baseline", ["--corpus", empty, "--max_steps", "1"], "--corpus"),
       ("experiments.fig1_metric_validation", ["--corpus", missing], "--corpus"),
@@ -28,12 +29,12 @@ def commands(tmp):
       ("experiments.style_separation", ["--num_samples", "0"], "--num_samples"),
       ("experiments.table1_search", ["--tiny", "--corpus", empty], "--corpus"),
       ("experiments.tree_analysis", ["--results", missing], "--results"),
-      ("draw_music.generate", ["--checkpoint", empty], "--checkpoint"),
-      ("draw_music.evaluate", ["--reference", missing, "--pieces", empty], "--pieces"),
-      ("draw_music.render", [missing / "a.mid", "--out_dir", tmp / "wav", "--sample_rate",
-                             "0"], "--sample_rate"),
-      ("draw_music.interpolate", ["--checkpoint", missing, "--from", "a.mid", "--to",
-                                  "b.mid"], "--checkpoint"),
+      ("draw_music.writer.generate", ["--checkpoint", empty], "--checkpoint"),
+      ("draw_music.metric.evaluate", ["--reference", missing, "--pieces", empty], "--pieces"),
+      ("draw_music.listening.render", [missing / "a.mid", "--out_dir", tmp / "wav",
+                                       "--sample_rate", "0"], "--sample_rate"),
+      ("draw_music.writer.interpolate", ["--checkpoint", missing, "--from", "a.mid", "--to",
+                                         "b.mid"], "--checkpoint"),
       ("experiments.composer_separation", ["--alpha", "2"], "--alpha"),
       ("experiments.seam_continuity", ["--checkpoint", missing], "--checkpoint"),
   ]
@@ -49,7 +50,8 @@ def test_bad_input_is_one_line_and_startup_is_quiet(tmp_path):
   entry_points = sorted(
       [f"experiments.{p.stem}" for p in (REPO / "experiments").glob("*.py")
        if "common.run(main)" in p.read_text()]
-      + [f"draw_music.{p.stem}" for p in (REPO / "draw_music").glob("*.py")
+      + [".".join(p.relative_to(REPO).with_suffix("").parts)
+         for p in (REPO / "draw_music").glob("*/*.py")
          if 'if __name__ == "__main__":' in p.read_text()])
   cases = commands(tmp_path)
   assert sorted(m for m, _, _ in cases) == entry_points

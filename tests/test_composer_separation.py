@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from draw_music import composer_separation
 from draw_music import results
+from draw_music.metric import composer_separation
 from tests import helpers
 from tests import notebooks
 from tests.conftest import REPO

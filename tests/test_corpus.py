@@ -1,4 +1,4 @@
-"""Tests of draw_music.corpus: loading a folder of MIDI files, the cache, and chunks.
+"""Tests of draw_music.corpora.corpus: loading a folder of MIDI files, the cache, and chunks.
 
 The messy corpus below holds good pieces in nested folders beside every kind of bad file;
 each good piece has a hand-written expected roll (96 ticks per beat: 12 ticks a step).
@@ -9,7 +9,7 @@ import mido
 import numpy as np
 import pytest
 
-from draw_music import corpus
+from draw_music.corpora import corpus
 
 S = 12  # ticks per step at 96 ticks per beat
 

@@ -6,11 +6,11 @@ import json
 import numpy as np
 import pytest
 
-from draw_music import features
-from draw_music import generate
-from draw_music import model as model_lib
-from draw_music import postprocess
-from draw_music import train
+from draw_music.metric import features
+from draw_music.writer import generate
+from draw_music.writer import model as model_lib
+from draw_music.writer import postprocess
+from draw_music.writer import train
 from tests import helpers
 
 

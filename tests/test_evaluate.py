@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from scipy.spatial import distance as scipy_distance
 
-from draw_music import evaluate
-from draw_music import features
-from draw_music import measure
+from draw_music.metric import evaluate
+from draw_music.metric import features
+from draw_music.metric import measure
 from tests import helpers
 
 CHUNK = 32
@@ -114,7 +114,7 @@ def test_missing_pieces_and_bad_chunk_steps(reference_dir, tmp_path, capsys):
 def test_command_line_exit_status(tmp_path):
   pieces = helpers.write_corpus(tmp_path / "p", [helpers.random_roll(
       np.random.default_rng(4), 64, 0.5)])
-  proc = subprocess.run([sys.executable, "-m", "draw_music.evaluate", "--reference",
+  proc = subprocess.run([sys.executable, "-m", "draw_music.metric.evaluate", "--reference",
                          str(tmp_path / "missing"), "--pieces", str(pieces)],
                         capture_output=True, text=True, check=False)
   assert proc.returncode == 2

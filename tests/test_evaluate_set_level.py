@@ -1,4 +1,5 @@
-"""`python -m draw_music.evaluate --set_level`: equal to set_measures called directly, errors."""
+"""`python -m draw_music.metric.evaluate --set_level`: equal to set_measures called directly,
+errors."""
 
 import json
 import subprocess
@@ -7,11 +8,11 @@ import sys
 import numpy as np
 import pytest
 
-from draw_music import corpus as corpus_lib
-from draw_music import evaluate
-from draw_music import features
-from draw_music import midi_io
-from draw_music import set_measures
+from draw_music.corpora import corpus as corpus_lib
+from draw_music.corpora import midi_io
+from draw_music.metric import evaluate
+from draw_music.metric import features
+from draw_music.metric import set_measures
 from tests import helpers
 
 CHUNK = 32
@@ -122,7 +123,7 @@ def test_without_flag_no_set_level(folders, capsys):
 
 def test_too_few_chunks_exits_2_and_says_how_many(folders):
   proc = subprocess.run(
-      [sys.executable, "-m", "draw_music.evaluate", "--reference", str(folders["ref"]),
+      [sys.executable, "-m", "draw_music.metric.evaluate", "--reference", str(folders["ref"]),
        "--pieces", str(folders["few"]), "--set_level", *FLAGS],
       capture_output=True, text=True, check=False)
   assert proc.returncode == 2

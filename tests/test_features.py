@@ -1,4 +1,4 @@
-"""Tests of the 17-feature signature (draw_music/features.py, DESIGN.md section 3).
+"""Tests of the 17-feature signature (draw_music/metric/features.py, DESIGN.md section 3).
 
 Expected values are derived by hand from small lopsided rolls (the arithmetic is in the
 comments), never by calling the code under test. `benchmarks/naive_features.py`, an
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from benchmarks import naive_features
-from draw_music import features
+from draw_music.metric import features
 
 T = 10
 # (pitch, first step, last step) of each note of the lopsided roll: chords, a gap at steps

@@ -1,4 +1,4 @@
-"""Tests of the extended signature (draw_music/features_extended.py).
+"""Tests of the extended signature (draw_music/metric/features_extended.py).
 
 Expected values are worked out by hand from one small lopsided roll (the arithmetic is in
 the comments); the key features are checked against correlations numpy computes from the
@@ -10,8 +10,8 @@ import math
 import numpy as np
 import pytest
 
-from draw_music import features
-from draw_music import features_extended
+from draw_music.metric import features
+from draw_music.metric import features_extended
 from tests import helpers
 
 T = 32  # 4 whole beats of 8 steps

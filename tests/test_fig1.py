@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 
-from draw_music import corpus as corpus_lib
 from draw_music import results
-from draw_music import validation
+from draw_music.corpora import corpus as corpus_lib
+from draw_music.paper import validation
 from tests import helpers
 from tests import notebooks
 from tests.conftest import REPO, shared_data

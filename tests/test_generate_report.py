@@ -9,12 +9,12 @@ import mido
 import numpy as np
 import pytest
 
-from draw_music import features
-from draw_music import generate
-from draw_music import measure
-from draw_music import midi_io
-from draw_music import report
-from draw_music import train
+from draw_music.corpora import midi_io
+from draw_music.metric import features
+from draw_music.metric import measure
+from draw_music.writer import generate
+from draw_music.writer import report
+from draw_music.writer import train
 from tests import helpers
 from tests.conftest import REPO
 
@@ -55,7 +55,7 @@ def trained(tmp_path_factory):
 
 def test_generate_command_line(trained, tmp_path):
   out_dir = tmp_path / "gen"
-  proc = subprocess.run([sys.executable, "-m", "draw_music.generate", "--checkpoint",
+  proc = subprocess.run([sys.executable, "-m", "draw_music.writer.generate", "--checkpoint",
                          str(trained), "--n", "4", "--alpha", "0.6", "--seed", "5",
                          "--out_dir", str(out_dir)], cwd=REPO, capture_output=True,
                         text=True, check=False)
@@ -76,7 +76,7 @@ def test_generate_command_line(trained, tmp_path):
 
 
 def test_generate_errors(tmp_path):
-  proc = subprocess.run([sys.executable, "-m", "draw_music.generate", "--checkpoint",
+  proc = subprocess.run([sys.executable, "-m", "draw_music.writer.generate", "--checkpoint",
                          str(tmp_path / "none")], cwd=REPO, capture_output=True, text=True,
                         check=False)
   assert proc.returncode == 2 and "--checkpoint" in proc.stderr and "none" in proc.stderr

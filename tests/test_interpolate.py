@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from draw_music import interpolate
-from draw_music import latent
-from draw_music import midi_io
-from draw_music import train
+from draw_music.corpora import midi_io
+from draw_music.writer import interpolate
+from draw_music.writer import latent
+from draw_music.writer import train
 from tests import helpers
 
 

@@ -12,12 +12,12 @@ import urllib.parse
 import numpy as np
 import pytest
 
-from draw_music import audio
-from draw_music import generate
-from draw_music import midi_io
-from draw_music import page
-from draw_music import seams
-from draw_music import train
+from draw_music.corpora import midi_io
+from draw_music.listening import audio
+from draw_music.listening import page
+from draw_music.writer import generate
+from draw_music.writer import seams
+from draw_music.writer import train
 from tests import helpers
 
 
@@ -395,7 +395,7 @@ def test_listen_notebook_plays_the_run(tmp_path):
 
 
 def test_seam_windows_by_hand():
-  from draw_music import seams  # pylint: disable=g-import-not-at-top
+  from draw_music.writer import seams  # pylint: disable=g-import-not-at-top
   inside, seam = seams.window_starts(512, 104)
   np.testing.assert_array_equal(inside, [0, 104, 208, 312])  # 416 + 104 > 512
   np.testing.assert_array_equal(seam, [52, 156, 260, 364])
@@ -441,7 +441,7 @@ def test_train_baseline_writes_audio_and_page(tmp_path):
 
 
 def test_evaluate_writes_a_page(tmp_path, capsys):
-  from draw_music import evaluate  # pylint: disable=g-import-not-at-top
+  from draw_music.metric import evaluate  # pylint: disable=g-import-not-at-top
   rng = np.random.default_rng(3)
   reference = helpers.write_corpus(tmp_path / "ref", [helpers.random_roll(rng, 64, 0.4)
                                                        for _ in range(6)])

@@ -1,4 +1,4 @@
-"""Tests of the Mahalanobis measure (draw_music/measure.py, DESIGN.md section 4)."""
+"""Tests of the Mahalanobis measure (draw_music/metric/measure.py, DESIGN.md section 4)."""
 
 import json
 import math
@@ -8,8 +8,8 @@ import pytest
 import scipy.linalg
 from scipy.spatial import distance as scipy_distance
 
-from draw_music import features
-from draw_music import measure
+from draw_music.metric import features
+from draw_music.metric import measure
 
 NAMES = features.feature_names("rizo17")
 # Per-feature scales from 1e-2 to 1e2, like the signature's mix of /127 rates and step counts.

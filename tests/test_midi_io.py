@@ -1,4 +1,4 @@
-"""Tests of draw_music.midi_io: MIDI files built from text messages, saved, re-read.
+"""Tests of draw_music.corpora.midi_io: MIDI files built from text messages, saved, re-read.
 
 Every expected roll is written by hand, with lopsided fixtures (different pitches, lengths
 and channels), so that a rule implemented the wrong way round changes the roll. At 96 ticks
@@ -9,8 +9,8 @@ import mido
 import numpy as np
 import pytest
 
-from draw_music import midi_io
-from draw_music.midi_io import MidiDecodeError
+from draw_music.corpora import midi_io
+from draw_music.corpora.midi_io import MidiDecodeError
 
 
 def _on(note, channel=0, velocity=90):

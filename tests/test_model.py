@@ -1,4 +1,4 @@
-"""Tests of draw_music.model: DRAW on piano rolls (tiny config, fast)."""
+"""Tests of draw_music.writer.model: DRAW on piano rolls (tiny config, fast)."""
 
 import dataclasses
 import math
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from draw_music import model as model_lib
+from draw_music.writer import model as model_lib
 
 TINY = model_lib.get_config("tiny")
 

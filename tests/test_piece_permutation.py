@@ -1,12 +1,12 @@
 """The piece-level permutation test, the piece-level verdict and the relative view
-(draw_music/set_measures.py), against direct computations and exhaustive enumeration."""
+(draw_music/metric/set_measures.py), against direct computations and exhaustive enumeration."""
 
 import itertools
 
 import numpy as np
 import pytest
 
-from draw_music import set_measures
+from draw_music.metric import set_measures
 
 
 def _corpus(rng, num_pieces, chunks_per_piece, shift=0.0, f=3):

@@ -1,4 +1,4 @@
-"""Tests of draw_music.pipeline: batches of corpus chunks as a tf.data.Dataset."""
+"""Tests of draw_music.writer.pipeline: batches of corpus chunks as a tf.data.Dataset."""
 
 import itertools
 import os
@@ -8,7 +8,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # pylint: disable=g-import-not-at-top
 import pytest
 
-from draw_music import pipeline
+from draw_music.writer import pipeline
 
 # Lopsided corpus: 6 pieces of 1, 2, 3, 10, 4 and 1 chunks.
 PIECE_SIZES = [1, 2, 3, 10, 4, 1]

@@ -12,10 +12,10 @@ import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from draw_music import corpus
-from draw_music import features
-from draw_music import measure
-from draw_music import midi_io
+from draw_music.corpora import corpus
+from draw_music.corpora import midi_io
+from draw_music.metric import features
+from draw_music.metric import measure
 
 settings.register_profile("ci", max_examples=40, derandomize=True, deadline=None,
                           database=None, suppress_health_check=[HealthCheck.too_slow])

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from scipy.spatial import distance as scipy_distance
 
-from draw_music import corpus as corpus_lib
-from draw_music import features
-from draw_music import measure
-from draw_music import model as model_lib
-from draw_music import reproduce
 from draw_music import results
+from draw_music.corpora import corpus as corpus_lib
+from draw_music.metric import features
+from draw_music.metric import measure
+from draw_music.paper import reproduce
+from draw_music.writer import model as model_lib
 from tests import helpers
 from tests import notebooks
 from tests.conftest import REPO
@@ -173,7 +173,7 @@ def test_pivot_rows_undoes_the_csv_layout():
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
   """A tiny model trained a few steps on a small synthetic corpus: `(corpus, training)`."""
-  from draw_music import train  # pylint: disable=g-import-not-at-top  (loads TensorFlow)
+  from draw_music.writer import train  # pylint: disable=g-import-not-at-top  (loads TensorFlow)
   root = tmp_path_factory.mktemp("fig5_fig6")
   rng = np.random.default_rng(3)
   corpus = helpers.write_corpus(root / "corpus",

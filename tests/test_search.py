@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from draw_music import measure
-from draw_music import report
 from draw_music import results
-from draw_music import search
-from draw_music import tree
+from draw_music.metric import measure
+from draw_music.paper import search
+from draw_music.paper import tree
+from draw_music.writer import report
 from tests import helpers
 from tests import notebooks
 from tests.conftest import REPO

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from draw_music import search
+from draw_music.paper import search
 from tests import helpers
 from tests.conftest import REPO
 

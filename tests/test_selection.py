@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from scipy import linalg
 
-from draw_music import features
-from draw_music import generate
-from draw_music import model as model_lib
-from draw_music import selection
-from draw_music import train
+from draw_music.metric import features
+from draw_music.writer import generate
+from draw_music.writer import model as model_lib
+from draw_music.writer import selection
+from draw_music.writer import train
 from tests import helpers
 
 # Chunks per piece, lopsided: one long piece, two one-chunk pieces.

@@ -1,4 +1,5 @@
-"""Tests of draw_music.set_measures against independent computations and synthetic corpora."""
+"""Tests of draw_music.metric.set_measures against independent computations and synthetic
+corpora."""
 
 import itertools
 import math
@@ -9,7 +10,7 @@ import scipy.linalg
 from scipy import spatial
 from scipy import stats
 
-from draw_music import set_measures
+from draw_music.metric import set_measures
 
 
 def _standardised(ref, *others):

@@ -7,11 +7,11 @@ import sys
 import numpy as np
 import pytest
 
-from draw_music import corpus as corpus_lib
-from draw_music import features
-from draw_music import measure
 from draw_music import results
-from draw_music import style_separation
+from draw_music.corpora import corpus as corpus_lib
+from draw_music.metric import features
+from draw_music.metric import measure
+from draw_music.metric import style_separation
 from tests import helpers
 from tests import notebooks
 from tests.conftest import REPO, shared_data

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from draw_music import model as model_lib
-from draw_music import optim
-from draw_music import train
+from draw_music.writer import model as model_lib
+from draw_music.writer import optim
+from draw_music.writer import train
 from tests import helpers
 from tests.conftest import REPO
 

@@ -6,10 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from draw_music import model as model_lib
-from draw_music import pipeline
-from draw_music import postprocess
-from draw_music import train
+from draw_music.writer import model as model_lib
+from draw_music.writer import pipeline
+from draw_music.writer import postprocess
+from draw_music.writer import train
 from tests import helpers
 
 
@@ -211,7 +211,7 @@ def test_transposed_window_is_the_window_shifted():
 
 
 def test_windows_on_a_grid_of_one_chunk_are_the_papers_chunks_in_order():
-  from draw_music import corpus as corpus_lib  # pylint: disable=g-import-not-at-top
+  from draw_music.corpora import corpus as corpus_lib  # pylint: disable=g-import-not-at-top
   rng = np.random.default_rng(11)
   rolls = [helpers.random_roll(rng, n, 0.2) for n in (50, 16 * 5 + 7, 16 * 3, 16 * 9 + 15)]
   rolls[2][16:32] = False                            # a silent chunk: dropped by both
@@ -289,7 +289,7 @@ def test_writer_config_round_trips_through_a_checkpoint_and_resumes(tmp_path, co
 
 
 def test_windows_come_only_from_the_pieces_not_held_out(tmp_path, corpus, monkeypatch):
-  from draw_music import selection  # pylint: disable=g-import-not-at-top
+  from draw_music.writer import selection  # pylint: disable=g-import-not-at-top
   rolls, chunks, piece_index = corpus
   seen = []
   windows = pipeline.windows
@@ -328,7 +328,7 @@ def trained_writer(tmp_path_factory, corpus):
 
 
 def test_corpus_density_decoder_reads_the_training_folder(trained_writer, corpus):
-  from draw_music import generate  # pylint: disable=g-import-not-at-top
+  from draw_music.writer import generate  # pylint: disable=g-import-not-at-top
   _, chunks, _ = corpus
   model, _ = train.load_trained(trained_writer)
   np.testing.assert_array_equal(model.corpus_cells,
@@ -347,7 +347,7 @@ def test_corpus_density_decoder_reads_the_training_folder(trained_writer, corpus
 
 
 def test_generated_pieces_use_the_configs_decoder(trained_writer):
-  from draw_music import generate  # pylint: disable=g-import-not-at-top
+  from draw_music.writer import generate  # pylint: disable=g-import-not-at-top
   model, _ = train.load_trained(trained_writer)
   canvases, rolls = generate.generate_rolls(model, 6, alpha=0.25, seed=7)
   want = postprocess.decode_to_density(canvases[:, -1].astype(np.float64),
@@ -358,7 +358,7 @@ def test_generated_pieces_use_the_configs_decoder(trained_writer):
 
 
 def test_model_report_draws_generated_beside_corpus(trained_writer, corpus, tmp_path):
-  from draw_music import report  # pylint: disable=g-import-not-at-top
+  from draw_music.writer import report  # pylint: disable=g-import-not-at-top
   _, chunks, piece_index = corpus
   model, _ = train.load_trained(trained_writer)
   out = report.model_report(model, chunks, piece_index, tmp_path, n=20, seed=1,
@@ -368,7 +368,7 @@ def test_model_report_draws_generated_beside_corpus(trained_writer, corpus, tmp_
 
 
 def test_generate_with_a_reference_draws_pieces_beside_its_chunks(trained_writer, tmp_path):
-  from draw_music import generate  # pylint: disable=g-import-not-at-top
+  from draw_music.writer import generate  # pylint: disable=g-import-not-at-top
   reference = helpers.write_corpus(tmp_path / "ref", [
       helpers.random_roll(np.random.default_rng(i), 64, 0.4) for i in range(6)])
   out = tmp_path / "gen"

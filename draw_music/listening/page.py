@@ -11,7 +11,7 @@ system) shows, from top to bottom:
   order given).
 Every link is relative to the page's folder (`os.path.relpath`, URL-quoted), so the folder
 can be moved or copied whole. A piece without a PNG or a WAV (no synthesizer: see
-`draw_music.audio`) gets a short note in that cell instead.
+`draw_music.listening.audio`) gets a short note in that cell instead.
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ def publish(out_dir, midi_paths, title, distances=None, categories=None, verdict
   Without a synthesizer, `log` gets the reason once, the page says so, and the rows have no
   player: everything else is written as usual.
   """
-  from draw_music import audio  # pylint: disable=g-import-not-at-top
+  from draw_music.listening import audio  # pylint: disable=g-import-not-at-top
   note = None
   if with_audio:
     ok, why = audio.audio_or_reason()
@@ -174,10 +174,10 @@ def evaluation_page(result, out_dir, with_audio=True, log=print):
   and a WAV per piece (`pieces/<i>_<name>.png` / `.wav`, numbered by input order, as pieces
   may share a name), the histogram of their distances, and `index.html`; the MIDI links
   point at the scored files where they are. Returns the page's path."""
-  from draw_music import audio  # pylint: disable=g-import-not-at-top
-  from draw_music import evaluate  # pylint: disable=g-import-not-at-top
-  from draw_music import midi_io  # pylint: disable=g-import-not-at-top
   from draw_music import plotting  # pylint: disable=g-import-not-at-top
+  from draw_music.corpora import midi_io  # pylint: disable=g-import-not-at-top
+  from draw_music.listening import audio  # pylint: disable=g-import-not-at-top
+  from draw_music.metric import evaluate  # pylint: disable=g-import-not-at-top
   out_dir = pathlib.Path(out_dir)
   (out_dir / "pieces").mkdir(parents=True, exist_ok=True)
   note = None

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from draw_music import corpus as corpus_lib
-from draw_music import features as features_lib
-from draw_music import measure
+from draw_music.corpora import corpus as corpus_lib
+from draw_music.metric import features as features_lib
+from draw_music.metric import measure
 
 RANDOM = "random"
 SENSIBLE_RANDOM = "sensible random"

@@ -58,8 +58,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from draw_music import optim
-from draw_music import postprocess
+from draw_music.writer import optim
+from draw_music.writer import postprocess
 
 COMPUTE_DTYPES = ("float32", "bfloat16")
 # The paper's post-processing (min-max normalise, threshold), pure NumPy.

@@ -35,9 +35,9 @@ import pathlib
 
 import numpy as np
 
-from draw_music import features as features_lib
-from draw_music import generate
-from draw_music import set_measures
+from draw_music.metric import features as features_lib
+from draw_music.metric import set_measures
+from draw_music.writer import generate
 
 SELECTION_FILE = "selection.json"
 SELECTED_DIR = "selected"

@@ -19,13 +19,13 @@ import pathlib
 import numpy as np
 from scipy import stats
 
-from draw_music import evaluate
-from draw_music import features as features_lib
-from draw_music import generate
-from draw_music import measure
 from draw_music import plotting
-from draw_music import postprocess
 from draw_music import results
+from draw_music.metric import evaluate
+from draw_music.metric import features as features_lib
+from draw_music.metric import measure
+from draw_music.writer import generate
+from draw_music.writer import postprocess
 
 # Feature set of the report's second set-level judgement (`set_level_extended`).
 EXTENDED = "extended"

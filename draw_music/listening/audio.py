@@ -32,7 +32,7 @@ import wave
 import mido
 import numpy as np
 
-from draw_music import midi_io
+from draw_music.corpora import midi_io
 
 DEFAULT_SAMPLE_RATE = 22050
 DEFAULT_TAIL_S = 1.0

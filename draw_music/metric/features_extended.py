@@ -76,7 +76,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from draw_music import features
+from draw_music.metric import features
 
 STEPS_PER_BEAT = 8
 _LOG2_12 = np.log2(12.0)

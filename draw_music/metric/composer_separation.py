@@ -31,9 +31,9 @@ import itertools
 import numpy as np
 from scipy import stats
 
-from draw_music import corpus as corpus_lib
-from draw_music import features as features_lib
-from draw_music import set_measures
+from draw_music.corpora import corpus as corpus_lib
+from draw_music.metric import features as features_lib
+from draw_music.metric import set_measures
 
 DEFAULT_FEATURE_SET = "extended"
 DEFAULT_NUM_PERMUTATIONS = 1000

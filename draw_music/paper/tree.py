@@ -28,8 +28,8 @@ import numpy as np
 import sklearn
 from sklearn import tree as sk_tree
 
-from draw_music import measure
-from draw_music import search
+from draw_music.metric import measure
+from draw_music.paper import search
 
 FEATURES = search.PARAMETERS
 MAX_DEPTH = 3
@@ -176,7 +176,14 @@ def save_tree(result, path):
   return path
 
 
+class _Unpickler(pickle.Unpickler):
+  """Reads trees pickled when this module was `draw_music.tree` (before the subpackages)."""
+
+  def find_class(self, module, name):
+    return super().find_class(__name__ if module == "draw_music.tree" else module, name)
+
+
 def load_tree(path):
   """A `CategoryTree` written by `save_tree` (needs the same scikit-learn version)."""
   with open(path, "rb") as f:
-    return pickle.load(f)
+    return _Unpickler(f).load()

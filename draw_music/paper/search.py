@@ -67,10 +67,10 @@ import time
 
 import numpy as np
 
-from draw_music import corpus as corpus_lib
-from draw_music import features as features_lib
-from draw_music import measure
 from draw_music import results
+from draw_music.corpora import corpus as corpus_lib
+from draw_music.metric import features as features_lib
+from draw_music.metric import measure
 
 PARAMETERS = ("chunk_steps", "latent_dim", "num_steps", "units")
 ORDERS = ("paper", "shuffled")  # train.ORDERS, without importing TensorFlow here
@@ -265,7 +265,7 @@ def trial_model_config(config, architecture):
     config: a `SearchConfig`.
     architecture: `sample_architecture`'s dict.
   """
-  from draw_music import model as model_lib  # pylint: disable=g-import-not-at-top  (TensorFlow)
+  from draw_music.writer import model as model_lib  # pylint: disable=g-import-not-at-top  (TensorFlow)
   units = architecture["units"]
   return dataclasses.replace(
       model_lib.get_config(config.space.base_config),
@@ -330,9 +330,9 @@ def score_trained(train_dir, rolls, num_generate, alpha, seed,
       (`train.NoReadableCheckpoint`).
   """
   # pylint: disable=g-import-not-at-top  (TensorFlow: imported only where a model is used)
-  from draw_music import generate
-  from draw_music import report
-  from draw_music import train as train_lib
+  from draw_music.writer import generate
+  from draw_music.writer import report
+  from draw_music.writer import train as train_lib
   skipped = []
 
   def warn(line):  # printed (fig4) and returned (the search's notes column)
@@ -376,7 +376,7 @@ def run_trial(config, trial, rolls, out_dir, node=None):
   Raises:
     train.ConfigMismatch: the trial's folder holds a run of another config.
   """
-  from draw_music import train as train_lib  # pylint: disable=g-import-not-at-top
+  from draw_music.writer import train as train_lib  # pylint: disable=g-import-not-at-top
   start = time.monotonic()
   arch = sample_architecture(config.space, config.seed, trial)
   model_config = trial_model_config(config, arch)
@@ -718,7 +718,7 @@ def distance_distributions(train_dirs, rolls, num_generate, alpha, seed,
     the paper's Welch t-test (`report.welch_t_test`) of the first model's distances against
     the corpus's own chunks' distances to the same reference.
   """
-  from draw_music import report  # pylint: disable=g-import-not-at-top
+  from draw_music.writer import report  # pylint: disable=g-import-not-at-top
   models = [{"train_dir": str(d), **score_trained(d, rolls, num_generate, alpha, seed,
                                                   feature_set)} for d in train_dirs]
   first = models[0]

@@ -3,7 +3,8 @@
 They work on a fresh machine, offline, right after `pip install`: `music21` carries its corpus
 inside the package. `bundled_corpus_dir(name)` converts the works of one bundled corpus to
 MIDI files in a cache folder the first time it is called, and returns that folder at once
-afterwards; the folder is then read by `draw_music.corpus.load_corpus` like any other corpus.
+afterwards; the folder is then read by `draw_music.corpora.corpus.load_corpus` like any
+other corpus.
 
 The corpora (`BUNDLED_NAMES`):
 - "beethoven": every Beethoven work in music21's corpus (string quartets, and the Grosse
@@ -68,8 +69,8 @@ from music21 import spanner
 from music21 import stream
 import numpy as np
 
-from draw_music import corpus
-from draw_music import midi_io
+from draw_music.corpora import corpus
+from draw_music.corpora import midi_io
 
 BUNDLED_NAMES = ("beethoven", "bach")
 FORMAT_VERSION = 1

@@ -51,11 +51,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from draw_music import model as model_lib
-from draw_music import optim
-from draw_music import pipeline
-from draw_music import postprocess
-from draw_music import selection as selection_lib
+from draw_music.writer import model as model_lib
+from draw_music.writer import optim
+from draw_music.writer import pipeline
+from draw_music.writer import postprocess
+from draw_music.writer import selection as selection_lib
 
 ORDERS = pipeline.ORDERS
 

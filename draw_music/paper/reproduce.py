@@ -41,11 +41,11 @@ import pathlib
 
 import numpy as np
 
-from draw_music import features as features_lib
-from draw_music import measure
 from draw_music import plotting
-from draw_music import postprocess
 from draw_music import results
+from draw_music.metric import features as features_lib
+from draw_music.metric import measure
+from draw_music.writer import postprocess
 
 Z = 1.96  # the paper's band: 1.96 standard deviations
 FIG5_YMAX = 15.0  # Fig. 5's y axis is cut here (points above are counted, not drawn)
@@ -278,7 +278,7 @@ def load_checkpoint(out_dir):
   if not folder.is_dir():
     raise CheckpointError(f"training folder {str(folder)!r} does not exist")
   import tensorflow as tf  # pylint: disable=g-import-not-at-top  (slow: only when needed)
-  from draw_music import train  # pylint: disable=g-import-not-at-top
+  from draw_music.writer import train  # pylint: disable=g-import-not-at-top
   try:
     model, step = train.load_trained(folder)
     num_chunks = json.loads((folder / "config.json").read_text()).get("num_chunks")

@@ -41,12 +41,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from draw_music import corpus as corpus_lib
-from draw_music import evaluate
-from draw_music import features as features_lib
-from draw_music import measure
-from draw_music import set_measures
-from draw_music import validation
+from draw_music.corpora import corpus as corpus_lib
+from draw_music.metric import evaluate
+from draw_music.metric import features as features_lib
+from draw_music.metric import measure
+from draw_music.metric import set_measures
+from draw_music.paper import validation
 
 HALVES = "halves"
 RANDOM = validation.RANDOM

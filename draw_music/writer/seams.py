@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from draw_music import features as features_lib
-from draw_music import set_measures
+from draw_music.metric import features as features_lib
+from draw_music.metric import set_measures
 
 
 def window_starts(steps, chunk_steps):
