@@ -1,6 +1,9 @@
 """The writer benchmark's variants, and its section rewritten from records alone."""
 
 import json
+import types
+
+import pytest
 
 from benchmarks import bench_writer
 from draw_music.writer import model as model_lib
@@ -50,3 +53,27 @@ def test_the_recipe_and_its_before_and_after_variants():
 def test_every_variant_name_can_be_given_in_the_comma_list():
   assert not [v for v in bench_writer.VARIANTS if "," in v]
   assert bench_writer.variant_config("writer (one hold; onsets on the grid)").durations == "model"
+
+
+def test_the_draw_spread_section_lists_every_draw_with_its_median_and_count():
+  from benchmarks import bench_draws  # pylint: disable=g-import-not-at-top
+  draw = lambda seed, a, b: {"seed": seed, "rizo17": {"frechet": a, "bound": 4.53},
+                             "extended": {"frechet": b, "bound": 4.75}}
+  models = [{"run": "/x/run_a", "step": 2357,
+             "draws": [draw(0, 2.5, 4.98), draw(1, 2.7, 4.60), draw(2, 4.6, 4.74)]}]
+  args = types.SimpleNamespace(draws=3, num_pieces=500, variant="writer")
+  lines = bench_draws.section_lines(models, ["rizo17", "extended"], args)
+  rows = [line for line in lines if line.startswith("| run_a |")]
+  # Medians and counts by hand: 17 features 2.7, two of three under 4.53; extended 4.74,
+  # two of three under 4.75 (4.98 is not).
+  assert rows == ["| run_a | 2357 | rizo17 | 4.53 | 2.50, 2.70, 4.60 | 2.70 | 2 of 3 |",
+                  "| run_a | 2357 | extended | 4.75 | 4.98, 4.60, 4.74 | 4.74 | 2 of 3 |"]
+
+
+def test_the_draw_spread_refuses_what_is_not_a_training_folder(tmp_path, capsys):
+  from benchmarks import bench_draws  # pylint: disable=g-import-not-at-top
+  with pytest.raises(SystemExit) as e:
+    bench_draws.main(["--runs", str(tmp_path), "--out", str(tmp_path / "B.md")])
+  assert e.value.code == 2 and "not a training folder" in capsys.readouterr().err
+  with pytest.raises(SystemExit):
+    bench_draws.main(["--runs", str(tmp_path), "--draws", "0"])

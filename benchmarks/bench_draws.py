@@ -1,0 +1,132 @@
+r"""How much the set-level numbers move from one draw of pieces to the next, same model.
+
+    python -m benchmarks.bench_draws --runs RUN[,RUN...] [--variant writer] [--draws 5] \
+        [--corpus ../shared/data/beethoven_piano] [--feature_sets rizo17,extended] \
+        [--num_pieces 500] [--out BENCHMARKS.md]
+
+`benchmarks/bench_writer.py` scores one draw of `--num_pieces` pieces per trained model
+(the sampler's seed = the training seed), against a Fréchet bound. Where a record lands
+near the bound, whether it passes can depend on the draw as much as on the model. This
+script scores `--draws` draws of each trained model (sampler seeds 0, 1, ...; the
+bench_writer record's own draw is among them when its seed is below `--draws`), straight
+from the sampler through `--variant`'s decoder, judged exactly as bench_writer judges
+(`bench_writer.build_judge` / `score`, judgement seed 0), and writes per model and feature
+set every draw's Fréchet distance, their median and range, and how many are under the
+bound. Nothing is chosen: every draw is reported.
+
+Writes `bench_draws.json` (every draw's numbers, the config and the command) under
+`--out_dir`, and the section "## The writer: draw-to-draw spread of the set-level numbers"
+of `--out`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import pathlib
+import statistics
+import sys
+
+from benchmarks import bench_writer
+from benchmarks import common
+from draw_music import results
+from draw_music.corpora import corpus as corpus_lib
+from draw_music.metric import features
+from draw_music.writer import train
+
+SECTION = "## The writer: draw-to-draw spread of the set-level numbers"
+
+
+def score_draws(model, config, draws, num_pieces, judge):
+  """`[draws]` bench_writer records (`bench_writer.score`) of one model, sampler seeds
+  0..draws-1."""
+  return [bench_writer.score(model, config, num_pieces, seed, judge) for seed in range(draws)]
+
+
+def main(argv=None):
+  parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_draws")
+  parser.add_argument("--runs", required=True, help="training folders, comma list")
+  parser.add_argument("--variant", default="writer",
+                      help=f"whose decoder turns the canvases into notes, one of "
+                           f"{sorted(bench_writer.VARIANTS)}")
+  parser.add_argument("--draws", type=int, default=5)
+  parser.add_argument("--corpus", default="../shared/data/beethoven_piano")
+  parser.add_argument("--feature_sets", default="rizo17,extended")
+  parser.add_argument("--num_pieces", type=int, default=500)
+  parser.add_argument("--out_dir", default="out/bench_draws")
+  parser.add_argument("--out", default="BENCHMARKS.md")
+  args = parser.parse_args(argv)
+  if args.draws < 1:
+    parser.error(f"--draws must be a positive integer, got {args.draws}")
+  config = bench_writer.variant_config(args.variant)
+  feature_sets = args.feature_sets.split(",")
+  for feature_set in feature_sets:
+    features.feature_names(feature_set)
+  runs = [pathlib.Path(r) for r in args.runs.split(",")]
+  for run in runs:
+    if not (run / "config.json").exists():
+      parser.error(f"--runs: {run} is not a training folder (no config.json)")
+
+  corpus = corpus_lib.load_corpus(args.corpus)
+  chunks, piece_index = corpus_lib.corpus_chunks(corpus.rolls, 104)
+  print(f"{len(corpus)} pieces, {len(chunks)} chunks; calibrating the judgement", flush=True)
+  judge = bench_writer.build_judge(chunks, piece_index, feature_sets, 0)
+  out = []
+  for run in runs:
+    model, step = train.load_trained(run)
+    # Decode as the variant does (the training fields are the folder's own).
+    model.config = dataclasses.replace(
+        model.config, **{f: getattr(config, f) for f in train.DECODING_FIELDS})
+    model.reference_draw = None
+    print(f"[{run.name}] step {step}: {args.draws} draws of {args.num_pieces}", flush=True)
+    records = score_draws(model, config, args.draws, args.num_pieces, judge)
+    entry = {"run": str(run), "step": step, "draws": []}
+    for seed, record in enumerate(records):
+      entry["draws"].append({"seed": seed, **{
+          fs: {k: record[fs]["set_level"][k] for k in ("frechet", "p_value",
+                                                        "diversity_ratio", "bound_view")}
+          | {"bound": record[fs]["set_level"]["thresholds"]["frechet_bound"]}
+          for fs in feature_sets}})
+      print("  seed %d: %s" % (seed, ", ".join(
+          f"{fs} {record[fs]['set_level']['frechet']:.2f}" for fs in feature_sets)),
+            flush=True)
+    out.append(entry)
+  out_dir = pathlib.Path(args.out_dir)
+  results.write_json(out_dir / "bench_draws.json", {
+      "run": results.run_info({"runs": [str(r) for r in runs], "variant": args.variant,
+                               "draws": args.draws, "num_pieces": args.num_pieces,
+                               "corpus": args.corpus, "feature_sets": feature_sets}, 0),
+      "models": out})
+  lines = section_lines(out, feature_sets, args)
+  common.write_section(pathlib.Path(args.out), lines)
+  print("\n".join(lines))
+  return 0
+
+
+def section_lines(models, feature_sets, args):
+  """The Markdown section: one row per model and feature set."""
+  lines = [SECTION, "",
+           f"Command: `python -m benchmarks.bench_draws {' '.join(sys.argv[1:])}`  ",
+           f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC  ",
+           f"Machine: {common.machine_line()}  ", "",
+           f"Each trained model scored on {args.draws} draws of {args.num_pieces} pieces "
+           f"(sampler seeds 0 to {args.draws - 1}), straight from the sampler through the "
+           f"'{args.variant}' decoder, judged as `benchmarks/bench_writer.py` judges (its "
+           "record of a model is the draw whose seed is the training seed). Every draw is "
+           "listed; none is chosen.", "",
+           "| model | step | feature set | bound | Fréchet of each draw | median | under the "
+           "bound |", "|---|---|---|---|---|---|---|"]
+  for m in models:
+    for fs in feature_sets:
+      values = [d[fs]["frechet"] for d in m["draws"]]
+      bound = m["draws"][0][fs]["bound"]
+      under = sum(v < bound for v in values)
+      lines.append(f"| {pathlib.Path(m['run']).name} | {m['step']} | {fs} | {bound:.2f} | "
+                   + ", ".join(f"{v:.2f}" for v in values)
+                   + f" | {statistics.median(values):.2f} | {under} of {len(values)} |")
+  return lines
+
+
+if __name__ == "__main__":
+  sys.exit(main())
