@@ -77,6 +77,9 @@ VARIANTS = {
     # A learning rate that halves every 3,000 steps, for long runs.
     "writer (one hold) + lr half-life 3000": ("writer", {"lr_half_life": 3000,
                                                          "durations": "model"}),
+    # The recipe with a learning rate that halves every 1,500 steps (about 6 minutes here):
+    # a try at keeping the pieces from getting worse between 10 and 30 minutes.
+    "writer + lr half-life 1500": ("writer", {"lr_half_life": 1500}),
     # Transposition alone for long runs: the paper's chunks, each transposed by up to 5
     # semitones when drawn.
     "writer (one hold) + transposition": ("writer", {"offset_grid": 104, "transpose": 5,
