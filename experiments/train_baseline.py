@@ -82,6 +82,9 @@ _ODD_ONSETS = flags.DEFINE_enum("odd_onsets", None, ["none", "corpus"], "note de
 _LR_HALF_LIFE = flags.DEFINE_integer("lr_half_life", None, "beyond the paper: steps over "
                                      "which the learning rate halves, smoothly (0: constant)",
                                      lower_bound=0)
+_LR_DECAY_START = flags.DEFINE_integer("lr_decay_start", None, "beyond the paper: steps at "
+                                       "the constant learning rate before it starts halving "
+                                       "(with --lr_half_life)", lower_bound=0)
 _HOLDOUT = flags.DEFINE_float("holdout", None, "beyond the paper: share of the chunks held "
                               "out, as whole pieces, to choose the checkpoint on (0: none)")
 _SELECT_EVERY = flags.DEFINE_integer("select_every", None, "beyond the paper: steps between "
@@ -114,6 +117,7 @@ def model_config_from_flags():
                "num_steps": _NUM_STEPS.value, "enc_units": _UNITS.value,
                "dec_units": _UNITS.value, "batch_size": _BATCH_SIZE.value,
                "learning_rate": _LEARNING_RATE.value, "lr_half_life": _LR_HALF_LIFE.value,
+               "lr_decay_start": _LR_DECAY_START.value,
                "beta_1": _BETA_1.value,
                "beta_2": _BETA_2.value, "compute_dtype": _COMPUTE_DTYPE.value,
                "alpha": _ALPHA.value, "offset_grid": _OFFSET_GRID.value,

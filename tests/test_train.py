@@ -291,6 +291,43 @@ def test_the_learning_rate_halves_every_half_life_and_is_constant_without_one():
       model_lib.DrawConfig(lr_half_life=bad)
 
 
+def test_a_delayed_halving_keeps_the_rate_until_its_start_then_halves_from_there():
+  variable = keras.Variable(np.zeros(3, np.float32))
+  delayed = optim.for_config(model_lib.DrawConfig(learning_rate=3e-3, lr_half_life=4,
+                                                  lr_decay_start=6))
+  delayed.build([variable])
+  # By hand: 3e-3 up to step 6, then 3e-3 * 0.5 ** ((step - 6) / 4).
+  for step, want in ((0, 3e-3), (5, 3e-3), (6, 3e-3), (8, 3e-3 / 2 ** 0.5), (10, 1.5e-3),
+                     (26, 3e-3 / 32)):
+    delayed.iterations.assign(step)
+    assert float(delayed.learning_rate) == pytest.approx(want, rel=1e-6)
+  # Without a half-life the start does nothing: constant.
+  constant = optim.for_config(model_lib.DrawConfig(learning_rate=3e-3, lr_decay_start=6))
+  constant.build([variable])
+  constant.iterations.assign(26)
+  assert float(constant.learning_rate) == pytest.approx(3e-3, rel=1e-6)
+  for bad in (-1, True, 2.5):
+    with pytest.raises(ValueError, match="lr_decay_start"):
+      model_lib.DrawConfig(lr_decay_start=bad)
+
+
+def test_a_run_with_a_delayed_halving_is_the_constant_rate_run_until_its_start(tmp_path, data):
+  cfg = {"checkpoint_every": 4, "verbose": False, "seed": 5}
+  config = dataclasses.replace(CONFIG, learning_rate=0.05)
+  delayed = dataclasses.replace(config, lr_half_life=2, lr_decay_start=4)
+  train.train(config, *data, tmp_path / "constant", train.TrainConfig(max_steps=4, **cfg))
+  train.train(delayed, *data, tmp_path / "delayed", train.TrainConfig(max_steps=4, **cfg))
+  (wa, _), (wb, _) = weights_of(tmp_path / "constant"), weights_of(tmp_path / "delayed")
+  for a, b in zip(wa, wb):
+    np.testing.assert_array_equal(a, b)
+  # Past the start they part.
+  train.train(config, *data, tmp_path / "constant", train.TrainConfig(max_steps=8, **cfg))
+  train.train(delayed, *data, tmp_path / "delayed", train.TrainConfig(max_steps=8, **cfg))
+  (wa, _), (wb, _) = weights_of(tmp_path / "constant"), weights_of(tmp_path / "delayed")
+  assert any(not np.array_equal(a, b) for a, b in zip(wa, wb))
+  assert train.load_run_config(tmp_path / "delayed")[0].lr_decay_start == 4
+
+
 def test_a_resumed_run_goes_on_along_the_same_schedule(tmp_path, data):
   config = dataclasses.replace(CONFIG, lr_half_life=3, learning_rate=0.05)
   cfg = {"checkpoint_every": 4, "verbose": False, "seed": 3}

@@ -87,6 +87,8 @@ class DrawConfig:
     learning_rate: Adam's learning rate.
     lr_half_life: steps over which the learning rate halves, smoothly (`optim.for_config`;
       0: constant, as in the paper). Beyond the paper.
+    lr_decay_start: steps at the constant learning rate before it starts halving (only
+      with `lr_half_life`; 0: it halves from the first step). Beyond the paper.
     beta_1: Adam's beta_1.
     beta_2: Adam's beta_2.
     alpha: binarisation threshold after min-max normalisation (0.25: the paper's best
@@ -139,6 +141,7 @@ class DrawConfig:
   batch_size: int = 37
   learning_rate: float = 1e-3
   lr_half_life: int = 0
+  lr_decay_start: int = 0
   beta_1: float = 0.9
   beta_2: float = 0.999
   alpha: float = 0.25
@@ -185,7 +188,8 @@ class DrawConfig:
                        f"{self.compute_dtype!r}")
     if self.attention and self.compute_dtype != "float32":
       raise ValueError("compute_dtype='bfloat16' is only implemented without attention")
-    for name in ("offset_grid", "transpose", "bridge_steps", "lr_half_life"):
+    for name in ("offset_grid", "transpose", "bridge_steps", "lr_half_life",
+                 "lr_decay_start"):
       value = getattr(self, name)
       if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {value!r}")

@@ -56,17 +56,38 @@ def _handle(variable):
   return variable.value.handle if isinstance(variable, keras.Variable) else variable.handle
 
 
+@keras.saving.register_keras_serializable(package="draw_music")
+class DelayedHalving(keras.optimizers.schedules.LearningRateSchedule):
+  """`initial * 0.5 ** (max(step - start, 0) / half_life)`: constant for `start` steps, then
+  halving smoothly every `half_life` steps."""
+
+  def __init__(self, initial, half_life, start=0):
+    if not half_life > 0:
+      raise ValueError(f"half_life must be positive, got {half_life!r}")
+    if not start >= 0:
+      raise ValueError(f"start must be non-negative, got {start!r}")
+    self.initial, self.half_life, self.start = float(initial), int(half_life), int(start)
+
+  def __call__(self, step):
+    past = tf.maximum(tf.cast(step, tf.float32) - float(self.start), 0.0)
+    return self.initial * tf.pow(0.5, past / float(self.half_life))
+
+  def get_config(self):
+    return {"initial": self.initial, "half_life": self.half_life, "start": self.start}
+
+
 def for_config(config):
   """The `FusedAdam` a `model.DrawConfig` trains with.
 
   Its `learning_rate`, `beta_1`, `beta_2`; with `lr_half_life > 0` the learning rate halves
-  every `lr_half_life` steps, smoothly (`keras.optimizers.schedules.ExponentialDecay`, read
-  at the optimizer's `iterations`, which checkpoints keep, so a resumed run goes on where it
-  stopped): `lr(step) = learning_rate * 0.5 ** (step / lr_half_life)`. 0 keeps it constant,
-  as in the paper.
+  every `lr_half_life` steps, smoothly, once `lr_decay_start` steps have passed
+  (`DelayedHalving`, read at the optimizer's `iterations`, which checkpoints keep, so a
+  resumed run goes on where it stopped):
+  `lr(step) = learning_rate * 0.5 ** (max(step - lr_decay_start, 0) / lr_half_life)`.
+  `lr_half_life` 0 keeps it constant, as in the paper.
   """
   learning_rate = config.learning_rate
   if config.lr_half_life:
-    learning_rate = keras.optimizers.schedules.ExponentialDecay(
-        config.learning_rate, decay_steps=config.lr_half_life, decay_rate=0.5)
+    learning_rate = DelayedHalving(config.learning_rate, config.lr_half_life,
+                                   config.lr_decay_start)
   return FusedAdam(learning_rate, config.beta_1, config.beta_2)
