@@ -16,7 +16,10 @@ bound. Nothing is chosen: every draw is reported.
 
 Writes `bench_draws.json` (every draw's numbers, the config and the command) under
 `--out_dir`, and the section "## The writer: draw-to-draw spread of the set-level numbers"
-of `--out`.
+of `--out`, with a row per model of `--runs`. A model already in that JSON, scored with the
+same variant, draws, pieces, corpus and feature sets at the step its folder holds now, is
+kept, not scored again (its draws are seeded, so they would come out the same): a table can
+grow by one model at a time.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
+import json
 import pathlib
 import statistics
 import sys
@@ -68,20 +72,33 @@ def main(argv=None):
     if not (run / "config.json").exists():
       parser.error(f"--runs: {run} is not a training folder (no config.json)")
 
-  corpus = corpus_lib.load_corpus(args.corpus)
-  chunks, piece_index = corpus_lib.corpus_chunks(corpus.rolls, 104)
-  print(f"{len(corpus)} pieces, {len(chunks)} chunks; calibrating the judgement", flush=True)
-  judge = bench_writer.build_judge(chunks, piece_index, feature_sets, 0)
+  out_dir = pathlib.Path(args.out_dir)
+  json_path = out_dir / "bench_draws.json"
+  setting = {"variant": args.variant, "num_draws": args.draws, "num_pieces": args.num_pieces,
+             "corpus": args.corpus, "feature_sets": feature_sets}
+  stored = kept_models(json_path)
+  judge = None
   out = []
   for run in runs:
     model, step = train.load_trained(run)
+    earlier = find_model(stored, str(run), step, setting)
+    if earlier is not None:
+      print(f"[{run.name}] step {step}: kept from {json_path}", flush=True)
+      out.append(earlier)
+      continue
+    if judge is None:
+      corpus = corpus_lib.load_corpus(args.corpus)
+      chunks, piece_index = corpus_lib.corpus_chunks(corpus.rolls, 104)
+      print(f"{len(corpus)} pieces, {len(chunks)} chunks; calibrating the judgement",
+            flush=True)
+      judge = bench_writer.build_judge(chunks, piece_index, feature_sets, 0)
     # Decode as the variant does (the training fields are the folder's own).
     model.config = dataclasses.replace(
         model.config, **{f: getattr(config, f) for f in train.DECODING_FIELDS})
     model.reference_draw = None
     print(f"[{run.name}] step {step}: {args.draws} draws of {args.num_pieces}", flush=True)
     records = score_draws(model, config, args.draws, args.num_pieces, judge)
-    entry = {"run": str(run), "step": step, "draws": []}
+    entry = {"run": str(run), "step": step, **setting, "draws": []}
     for seed, record in enumerate(records):
       entry["draws"].append({"seed": seed, **{
           fs: {k: record[fs]["set_level"][k] for k in ("frechet", "p_value",
@@ -92,16 +109,46 @@ def main(argv=None):
           f"{fs} {record[fs]['set_level']['frechet']:.2f}" for fs in feature_sets)),
             flush=True)
     out.append(entry)
-  out_dir = pathlib.Path(args.out_dir)
-  results.write_json(out_dir / "bench_draws.json", {
-      "run": results.run_info({"runs": [str(r) for r in runs], "variant": args.variant,
-                               "draws": args.draws, "num_pieces": args.num_pieces,
-                               "corpus": args.corpus, "feature_sets": feature_sets}, 0),
-      "models": out})
+    # Written after every model, so a stopped run keeps what it scored.
+    stored = [m for m in stored if not _same(m, str(run), setting)] + [entry]
+    results.write_json(json_path, {
+        "run": results.run_info({"runs": [str(r) for r in runs], **setting}, 0),
+        "models": stored})
+  results.write_json(json_path, {
+      "run": results.run_info({"runs": [str(r) for r in runs], **setting}, 0),
+      "models": stored})
   lines = section_lines(out, feature_sets, args)
   common.write_section(pathlib.Path(args.out), lines)
   print("\n".join(lines))
   return 0
+
+
+SETTING_KEYS = ("variant", "num_draws", "num_pieces", "corpus", "feature_sets")
+
+
+def kept_models(json_path):
+  """The models an earlier run scored into `json_path`, each with its setting
+  (`SETTING_KEYS`; a file written before models carried theirs gives them its own)."""
+  path = pathlib.Path(json_path)
+  if not path.exists():
+    return []
+  data = json.loads(path.read_text())
+  config = data.get("run", {}).get("config", {})
+  default = {k: config.get("draws" if k == "num_draws" else k) for k in SETTING_KEYS}
+  return [{**default, **m} for m in data.get("models", [])]
+
+
+def _same(model, run, setting):
+  return model["run"] == run and all(model.get(k) == setting[k] for k in SETTING_KEYS)
+
+
+def find_model(stored, run, step, setting):
+  """The stored model of folder `run` scored with `setting` at training step `step`, or None
+  (a folder that has trained on since is scored again)."""
+  for model in stored:
+    if _same(model, run, setting) and model["step"] == step:
+      return model
+  return None
 
 
 def section_lines(models, feature_sets, args):

@@ -77,3 +77,27 @@ def test_the_draw_spread_refuses_what_is_not_a_training_folder(tmp_path, capsys)
   assert e.value.code == 2 and "not a training folder" in capsys.readouterr().err
   with pytest.raises(SystemExit):
     bench_draws.main(["--runs", str(tmp_path), "--draws", "0"])
+
+
+def test_the_draw_spread_keeps_a_model_scored_before_at_the_same_step_and_setting(tmp_path):
+  from benchmarks import bench_draws  # pylint: disable=g-import-not-at-top
+  setting = {"variant": "writer", "num_draws": 5, "num_pieces": 500, "corpus": "/c",
+             "feature_sets": ["rizo17", "extended"]}
+  # A file of the first format: the setting in the run's config only (the count of draws
+  # as "draws"), not in the models.
+  old = {"run": {"config": {"variant": "writer", "draws": 5, "num_pieces": 500, "corpus": "/c",
+                            "feature_sets": ["rizo17", "extended"], "runs": ["/r/a", "/r/b"]}},
+         "models": [{"run": "/r/a", "step": 2357, "draws": ["a"]},
+                    {"run": "/r/b", "step": 6780, "draws": ["b"]}]}
+  path = tmp_path / "bench_draws.json"
+  path.write_text(json.dumps(old))
+  stored = bench_draws.kept_models(path)
+  assert [m["variant"] for m in stored] == ["writer", "writer"]
+  assert bench_draws.find_model(stored, "/r/a", 2357, setting)["draws"] == ["a"]
+  assert bench_draws.find_model(stored, "/r/b", 6780, setting)["draws"] == ["b"]
+  # Trained on since, another setting, another folder: scored again.
+  assert bench_draws.find_model(stored, "/r/a", 7000, setting) is None
+  assert bench_draws.find_model(stored, "/r/a", 2357, {**setting, "num_draws": 3}) is None
+  assert bench_draws.find_model(stored, "/r/a", 2357, {**setting, "variant": "baseline"}) is None
+  assert bench_draws.find_model(stored, "/r/c", 2357, setting) is None
+  assert bench_draws.kept_models(tmp_path / "none.json") == []
