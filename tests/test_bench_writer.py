@@ -1,5 +1,6 @@
 """The writer benchmark's variants, and its section rewritten from records alone."""
 
+import dataclasses
 import json
 import types
 
@@ -40,13 +41,24 @@ def test_section_only_rewrites_the_section_from_the_records_and_trains_nothing(t
 
 
 def test_the_recipe_and_its_before_and_after_variants():
-  assert bench_writer.variant_config("writer") == model_lib.get_config("writer")
+  writer = model_lib.get_config("writer")
+  assert bench_writer.variant_config("writer") == writer
+  constant = bench_writer.variant_config("writer (constant rate)")
+  assert (writer.lr_half_life, writer.lr_decay_start) == (1000, 2500)
+  assert constant == dataclasses.replace(writer, lr_half_life=0, lr_decay_start=0)
   before = bench_writer.variant_config("writer (one hold; onsets on the grid)")
-  assert before.odd_onsets == "none" and model_lib.get_config("writer").odd_onsets == "corpus"
-  assert before.durations == "model" and model_lib.get_config("writer").durations == "corpus"
-  # Decoding alone differs: one training folder for both.
-  assert bench_writer.training_key(before) == bench_writer.training_key(
-      model_lib.get_config("writer"))
+  assert before.odd_onsets == "none" and writer.odd_onsets == "corpus"
+  assert before.durations == "model" and writer.durations == "corpus"
+  # Decoding alone differs between the constant-rate recipe and the variants measured with
+  # it: one training folder for them; the halving rate trains in another.
+  assert bench_writer.training_key(before) == bench_writer.training_key(constant)
+  assert "lr_" not in bench_writer.training_key(constant)
+  assert bench_writer.training_key(writer).endswith("lr_decay_start=2500_lr_half_life=1000")
+  for name in bench_writer.VARIANTS:
+    if name.startswith("writer (one hold)"):
+      assert bench_writer.variant_config(name).lr_decay_start == 0, name
+      if "half-life" not in name:
+        assert bench_writer.variant_config(name).lr_half_life == 0, name
   assert not any(v.startswith("writer") and v != "writer" for v in bench_writer.ABLATION)
 
 

@@ -251,8 +251,11 @@ def cpu_has_bf16_matmuls():
 
 
 # The `writer` recipe (beyond the paper; the README's "The writer" says what each part does
-# and BENCHMARKS.md measures it): the paper's architecture, optimiser and chunks, the big
-# matmuls in bfloat16 where the CPU has them (more steps a minute), and its canvases decoded
+# and BENCHMARKS.md measures it): the paper's architecture and chunks, Adam at the paper's
+# rate for 2,500 steps (about 10 minutes here) and then halving every 1,000 (`lr_half_life`,
+# `lr_decay_start`: at the constant rate the pieces got worse between 10 and 30 minutes on 3
+# seeds; halving from the start cost quality at 5 minutes), the big matmuls in bfloat16
+# where the CPU has them (more steps a minute), and its canvases decoded
 # into notes on the sixteenth-note grid: each piece as dense as the corpus's chunk of the same
 # rank, notes held through dips at the level that gives each piece the corpus's mean note
 # length of the same rank (`durations`), no blips shorter than a sixteenth,
@@ -264,7 +267,8 @@ def cpu_has_bf16_matmuls():
 # is checkpoint selection on held-out pieces (`holdout`, `select_every`): measured on 3
 # seeds it kept the pieces from getting worse past 10 minutes but, trained on 15% fewer
 # chunks, lost the 10-minute bound (README, "The writer"; BENCHMARKS.md).
-WRITER = DrawConfig(decoder="notes", hold=0.6, min_note_steps=2, bridge_steps=4,
+WRITER = DrawConfig(lr_half_life=1000, lr_decay_start=2500, decoder="notes", hold=0.6,
+                    min_note_steps=2, bridge_steps=4,
                     grid_steps=2, density="corpus", durations="corpus", odd_onsets="corpus",
                     compute_dtype="bfloat16" if cpu_has_bf16_matmuls() else "float32")
 
