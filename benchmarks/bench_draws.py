@@ -77,6 +77,11 @@ def main(argv=None):
   setting = {"variant": args.variant, "num_draws": args.draws, "num_pieces": args.num_pieces,
              "corpus": args.corpus, "feature_sets": feature_sets}
   stored = kept_models(json_path)
+  run_info = results.run_info({"runs": [str(r) for r in runs], **setting}, 0)
+
+  def save(models):
+    results.write_json(json_path, {"run": run_info, "models": models})
+
   judge = None
   out = []
   for run in runs:
@@ -111,12 +116,8 @@ def main(argv=None):
     out.append(entry)
     # Written after every model, so a stopped run keeps what it scored.
     stored = [m for m in stored if not _same(m, str(run), setting)] + [entry]
-    results.write_json(json_path, {
-        "run": results.run_info({"runs": [str(r) for r in runs], **setting}, 0),
-        "models": stored})
-  results.write_json(json_path, {
-      "run": results.run_info({"runs": [str(r) for r in runs], **setting}, 0),
-      "models": stored})
+    save(stored)
+  save(stored)  # also when every model was kept: the run's config names this command
   lines = section_lines(out, feature_sets, args)
   common.write_section(pathlib.Path(args.out), lines)
   print("\n".join(lines))

@@ -252,7 +252,7 @@ def cpu_has_bf16_matmuls():
 
 # The `writer` recipe (beyond the paper; the README's "The writer" says what each part does
 # and BENCHMARKS.md measures it): the paper's architecture and chunks, Adam at the paper's
-# rate for 2,500 steps (about 10 minutes here) and then halving every 1,000 (`lr_half_life`,
+# rate for 2,500 steps (about 10 minutes on BENCHMARKS.md's Intel machine) and then halving every 1,000 (`lr_half_life`,
 # `lr_decay_start`: at the constant rate the pieces got worse between 10 and 30 minutes on 3
 # seeds; halving from the start cost quality at 5 minutes), the big matmuls in bfloat16
 # where the CPU has them (more steps a minute), and its canvases decoded
