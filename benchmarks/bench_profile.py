@@ -13,8 +13,9 @@ bfloat16 and in float32, it times each part of a step as its own `tf.function`:
   trace of forward + backward (`tf.profiler`, op-type totals over 5 calls), times its median;
   the rest is everything else (casts, concatenations, element-wise ops, ...). The largest op
   types of that trace are printed and written too.
-Both paths live in the same process: the old one is `draw_music/model.py` of `--old_commit`
-(read with `git show`, imported as its own module) with `keras.optimizers.Adam`, the new one
+Both paths live in the same process: the old one is the model module of `--old_commit`
+(`draw_music/writer/model.py`, or `draw_music/model.py` before the subpackages; read with
+`git show`, imported as its own module) with `keras.optimizers.Adam`, the new one
 this tree's model with `optim.FusedAdam`. Calls alternate between the two (old, new, old,
 ...) so that both see the same load; each figure is the median of `--repeats` calls after
 warm-up (and the ratio of the fastest calls beside it: on a shared machine the
@@ -69,9 +70,18 @@ def _today_imports(source):
 
 
 def old_model_module(commit=OLD_COMMIT):
-  """`draw_music/model.py` as it was at `commit`, imported as a module of its own."""
-  source = subprocess.run(["git", "show", f"{commit}:draw_music/model.py"], cwd=REPO,
-                          capture_output=True, text=True, check=True).stdout
+  """The model module as it was at `commit` (`draw_music/writer/model.py`, or
+  `draw_music/model.py` before the subpackages), imported as a module of its own."""
+  for where in ("draw_music/writer/model.py", "draw_music/model.py"):
+    shown = subprocess.run(["git", "show", f"{commit}:{where}"], cwd=REPO,
+                           capture_output=True, text=True, check=False)
+    if shown.returncode == 0:
+      break
+  else:
+    raise ValueError(f"--old_commit {commit}: no draw_music/writer/model.py or "
+                     f"draw_music/model.py there ({shown.stderr.strip()})")
+  source = shown.stdout
+  commit = re.sub(r"\W", "_", commit)  # a module name
   source = _today_imports(source)
   path = pathlib.Path(tempfile.mkdtemp()) / f"model_{commit}.py"
   path.write_text(source)
@@ -266,6 +276,9 @@ def main(argv=None):
   parser.add_argument("--old_commit", default=OLD_COMMIT)
   parser.add_argument("--dtypes", default="bfloat16,float32")
   parser.add_argument("--out", default=None, help="Markdown file to write the section into")
+  parser.add_argument("--section", default=SECTION,
+                      help="heading of the section written into --out (another heading keeps "
+                           "the section of another machine)")
   parser.add_argument("--machine_note", default="",
                       help="a sentence on the machine's load, written into the section")
   args = parser.parse_args(argv)
@@ -316,7 +329,7 @@ def main(argv=None):
   if args.out:
     command = "python -m benchmarks.bench_profile " + " ".join(sys.argv[1:] if argv is None
                                                                else argv)
-    lines = [SECTION, "", f"Command: `{command.strip()}`  ",
+    lines = [args.section, "", f"Command: `{command.strip()}`  ",
              f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}  ",
              f"Machine: {common.machine_line()}; TensorFlow {tf.__version__}; load average "
              f"(1 / 5 / 15 min) at the end: {common.load_average()}. {args.machine_note}".rstrip()
@@ -324,7 +337,7 @@ def main(argv=None):
              f"The paper's baseline, batch of 37 random 3%-dense chunks, fixed noise; medians of "
              f"{args.repeats} calls of each part as its own `tf.function` (and, last column, the "
              "ratio of the fastest calls). \"old\" is "
-             f"`draw_music/model.py` of commit {args.old_commit} with `keras.optimizers.Adam`, "
+             f"the model module of commit {args.old_commit} with `keras.optimizers.Adam`, "
              "\"new\" this tree's model with `optim.FusedAdam`. \"matmuls\" is the matrix "
              "products' share of the op time in a `tf.profiler` trace of forward + backward, "
              "times its median; \"rest\" is the remainder (casts, concatenations, "

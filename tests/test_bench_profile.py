@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pytest
 
 from benchmarks import bench_profile
 from draw_music.writer import model as model_lib
@@ -20,3 +21,13 @@ def test_old_and_new_paths_share_weights_and_sample_alike():
 def test_the_old_module_leaves_the_keras_registration_to_todays_model():
   bench_profile.old_model_module()
   assert keras.saving.get_registered_object("draw_music>DrawModel") is model_lib.DrawModel
+
+
+def test_an_old_commit_of_the_subpackage_layout_builds_and_a_missing_one_is_named():
+  module = bench_profile.old_model_module("HEAD")  # draw_music/writer/model.py there
+  config = module.DrawConfig(**vars(model_lib.get_config("tiny")))
+  model = module.DrawModel(config, seed=0)
+  model.build()
+  assert model.sample(2, seed=0).shape == (2, config.num_steps, config.chunk_steps, 128)
+  with pytest.raises(ValueError, match="--old_commit 0000000"):
+    bench_profile.old_model_module("0000000")

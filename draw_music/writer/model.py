@@ -417,7 +417,14 @@ def _draw_core(x, eps, weights, compute_dtype):
     gradient;
   - each step's canvas gradient is kept in `compute_dtype` (the copy that the step's
     `d_h_dec` matmul needs anyway), so the weight gradient stacks them without casting
-    all of them again.
+    all of them again;
+  - in bfloat16 the two per-step backward products take the operand layouts oneDNN
+    multiplies fastest there (2-core AMD EPYC with AVX-512 BF16, `bench_profile
+    --old_commit ad0d34a`: forward + backward 0.93x): `d_gates @ W_xhat^T` from a transposed
+    bfloat16 copy of `W_xhat` made once per batch (no transposed output per step), and
+    `(W_write @ d_canvas^T)^T` (no transposed copy of the write kernel). The float32 path
+    keeps `(W_xhat @ d_gates^T)^T` and `d_canvas @ W_write^T`: the same change there was
+    slower, and so was `(W_xhat^T @ xhat^T)^T` for the forward product in either type.
 
   Args:
     x: `[batch, N]` float32 flattened chunks.
@@ -445,7 +452,7 @@ def _draw_core(x, eps, weights, compute_dtype):
     cast = (lambda t: tf.cast(t, compute_dtype)) if low else (lambda t: t)
     back = (lambda t: tf.cast(t, tf.float32)) if low else (lambda t: t)
     enc_xhat_c = cast(enc_xhat)
-    write_w_c = cast(write_w)
+    write_w_c = cast(write_w)  # [dec, N]
     enc_hr = tf.concat([enc_hdec, enc_rec], axis=0)  # [dec + enc, 4 enc]
     x_gates = tf.matmul(x, enc_x) + enc_bias  # once per batch, float32
 
@@ -489,13 +496,18 @@ def _draw_core(x, eps, weights, compute_dtype):
       d_c_enc = tf.zeros([batch, enc_units])
       d_h_dec = tf.zeros([batch, dec_units])
       d_c_dec = tf.zeros([batch, dec_units])
-      write_w_t = tf.transpose(write_w_c)  # once: faster products in the loop
+      write_w_t = None if low else tf.transpose(write_w)  # float32: once, for d_h_dec
+      enc_xhat_t = cast(tf.transpose(enc_xhat)) if low else None  # [4 enc, N], once
       d_canvases, d_enc_gates, d_dec_gates, d_stats = [], [], [], []
       for t in reversed(range(num_steps)):
         s = saved[t]
         d_canvas_c = cast(d_canvas)
         d_canvases.append(d_canvas_c)
-        d_h_dec = d_h_dec + back(tf.matmul(d_canvas_c, write_w_t))
+        if low:  # (W_write @ d_canvas^T)^T
+          d_h_dec = d_h_dec + tf.transpose(back(tf.matmul(write_w_c, d_canvas_c,
+                                                          transpose_b=True)))
+        else:
+          d_h_dec = d_h_dec + tf.matmul(d_canvas, write_w_t)
         d_dec, d_c_dec = _lstm_backward(d_h_dec, d_c_dec, s["dec_acts"], s["prev_c_dec"])
         d_dec_gates.append(d_dec)
         d_z = tf.matmul(d_dec, dec_w, transpose_b=True)
@@ -509,9 +521,10 @@ def _draw_core(x, eps, weights, compute_dtype):
         d_h_dec = d_h_dec + d_hr[:, :dec_units]
         d_h_enc = d_hr[:, dec_units:]
         if t > 0:  # c[0] is a constant: no gradient to pass on
-          # [N, 4 enc] @ [batch, 4 enc]^T then a small transpose: faster than the
-          # [batch, 4 enc] @ [4 enc, N] product on oneDNN.
-          d_xhat = tf.transpose(back(tf.matmul(enc_xhat_c, cast(d_enc), transpose_b=True)))
+          if low:
+            d_xhat = back(tf.matmul(cast(d_enc), enc_xhat_t))  # [batch, N]
+          else:  # [N, 4 enc] @ [batch, 4 enc]^T, then a small transpose
+            d_xhat = tf.transpose(tf.matmul(enc_xhat, d_enc, transpose_b=True))
           d_canvas = d_canvas - tf.raw_ops.SigmoidGrad(y=s["probs"], dy=d_xhat)
       # Weight gradients, each from all steps at once (rows ordered t = 0..num_steps-1).
       stack = lambda items: tf.concat(items[::-1], axis=0)
