@@ -1,0 +1,246 @@
+r"""The matrix products of one training step, alone: their speed in each operand layout.
+
+    python -m benchmarks.bench_matmul_layouts [--repeats 15] [--dtypes bfloat16,float32] \
+        [--out BENCHMARKS.md] [--section "## ..."]
+
+A baseline training step (batch 37, 23 DRAW steps, `N` = 104 x 128 = 13,312 cells, 4 x 167 =
+668 encoder gates, 167 decoder units) spends most of its time in six products, four of them
+made once per DRAW step with 37 rows and two (the weight gradients) once per batch with all
+23 x 37 = 851 rows:
+
+- encoder forward: `xhat [37, N] @ W_xhat [N, 668]`;
+- encoder backward: `d_gates [37, 668]` times `W_xhat^T`, giving `d_xhat`;
+- write forward: `h_dec [37, 167] @ W_write [167, N]`;
+- write backward: `d_canvas [37, N]` times `W_write^T`, giving `d_h_dec`;
+- encoder weight gradient: `xhat_rows^T [N, 851] @ d_gates_rows [851, 668]`;
+- write weight gradient: `h_dec_rows^T [167, 851] @ d_canvas_rows [851, N]`.
+
+Each product can be asked of oneDNN in several layouts (which operand is transposed, which
+way round, the output transposed), all giving the same numbers. For every layout this script
+times 23 chained products (each step's input depends on the previous product, as in
+training, so none can be skipped or merged) as one `tf.function`: median and min of
+`--repeats` calls after warm-up, and GFLOP/s of the median. The weights stay the same from
+call to call, as in training; the inputs differ at each of the 23 products. A layout that
+needs a transposed copy of a weight does not pay for it here (in training it is made once
+per batch).
+
+The last line adds up the fastest layout of each product: the matmul time of a step if each
+product ran as fast as it does here alone, against which `bench_profile`'s "matmuls of
+forward + backward" can be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # pylint: disable=g-import-not-at-top
+import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+from benchmarks import common  # pylint: disable=g-import-not-at-top
+from draw_music.writer import model as model_lib  # pylint: disable=g-import-not-at-top
+
+SECTION = "## Matrix products of a training step, alone, in each layout"
+
+
+def layouts(batch, cells, gates, units, steps):
+  """`{product: [(layout, flops, make(dtype) -> fn)]}` for the shapes of one training step.
+
+  Every `fn` runs `steps` chained products of that layout (the weight-gradient products
+  run once: they are made once per batch).
+  """
+  def tensor(dtype, seed, *shape):
+    """The same numbers for the same seed and shape, in every layout."""
+    values = np.random.default_rng(seed).random(shape, dtype=np.float32) - 0.5
+    return tf.constant(values, dtype=dtype)
+
+  def chained(product, out_shape, dtype):
+    """`steps` products, each input shifted by a scalar of the previous product."""
+    def fn():
+      acc = tf.zeros(out_shape, dtype)
+      for t in range(steps):
+        acc = acc + product(t, acc[0, 0])
+      return acc
+    return fn
+
+  rows = lambda a, t: a[t * batch:(t + 1) * batch]  # step t's rows of a [steps*batch, k]
+  cols = lambda a, t: a[:, t * batch:(t + 1) * batch]  # step t's columns of a [k, steps*batch]
+  per_step_enc = steps * 2 * batch * cells * gates
+  per_step_write = steps * 2 * batch * cells * units
+  once_enc = 2 * steps * batch * cells * gates
+  once_write = 2 * steps * batch * cells * units
+
+  def enc_forward(form):
+    def make(dtype):
+      w = tensor(dtype, 1, cells, gates)
+      wt = tf.transpose(w)
+      x = tensor(dtype, 2, steps * batch, cells)
+      xt = tf.transpose(x)
+      product, shape = {
+          "xhat @ W": (lambda t, a: tf.matmul(rows(x, t) + a, w), [batch, gates]),
+          "(W^T @ xhat^T)^T, W^T kept": (
+              lambda t, a: tf.matmul(wt, rows(x, t) + a, transpose_b=True), [gates, batch]),
+          "(xhat^T)^T @ W, xhat^T kept": (
+              lambda t, a: tf.matmul(cols(xt, t) + a, w, transpose_a=True), [batch, gates]),
+      }[form]
+      return chained(product, shape, dtype)
+    return make
+
+  def enc_backward(form):
+    def make(dtype):
+      w = tensor(dtype, 1, cells, gates)
+      wt = tf.transpose(w)
+      d = tensor(dtype, 3, steps * batch, gates)
+      product, shape = {
+          "d @ W^T, W^T kept": (lambda t, a: tf.matmul(rows(d, t) + a, wt), [batch, cells]),
+          "d @ W^T, transpose_b": (
+              lambda t, a: tf.matmul(rows(d, t) + a, w, transpose_b=True), [batch, cells]),
+          "(W @ d^T)^T": (
+              lambda t, a: tf.matmul(w, rows(d, t) + a, transpose_b=True), [cells, batch]),
+      }[form]
+      return chained(product, shape, dtype)
+    return make
+
+  def write_forward(form):
+    def make(dtype):
+      w = tensor(dtype, 4, units, cells)
+      wt = tf.transpose(w)
+      h = tensor(dtype, 5, steps * batch, units)
+      product, shape = {
+          "h @ W": (lambda t, a: tf.matmul(rows(h, t) + a, w), [batch, cells]),
+          "(W^T @ h^T)^T, W^T kept": (
+              lambda t, a: tf.matmul(wt, rows(h, t) + a, transpose_b=True), [cells, batch]),
+      }[form]
+      return chained(product, shape, dtype)
+    return make
+
+  def write_backward(form):
+    def make(dtype):
+      w = tensor(dtype, 4, units, cells)
+      wt = tf.transpose(w)
+      d = tensor(dtype, 6, steps * batch, cells)
+      product, shape = {
+          "d @ W^T, W^T kept": (lambda t, a: tf.matmul(rows(d, t) + a, wt), [batch, units]),
+          "d @ W^T, transpose_b": (
+              lambda t, a: tf.matmul(rows(d, t) + a, w, transpose_b=True), [batch, units]),
+          "(W @ d^T)^T": (
+              lambda t, a: tf.matmul(w, rows(d, t) + a, transpose_b=True), [units, batch]),
+      }[form]
+      return chained(product, shape, dtype)
+    return make
+
+  def enc_gradient(form):
+    def make(dtype):
+      x, d = tensor(dtype, 2, steps * batch, cells), tensor(dtype, 3, steps * batch, gates)
+      return {"xhat_rows^T @ d_rows": lambda: tf.matmul(x, d, transpose_a=True),
+              "(d_rows^T @ xhat_rows)^T": lambda: tf.matmul(d, x, transpose_a=True)}[form]
+    return make
+
+  def write_gradient(form):
+    def make(dtype):
+      h, d = tensor(dtype, 5, steps * batch, units), tensor(dtype, 6, steps * batch, cells)
+      return {"h_rows^T @ d_rows": lambda: tf.matmul(h, d, transpose_a=True),
+              "(d_rows^T @ h_rows)^T": lambda: tf.matmul(d, h, transpose_a=True)}[form]
+    return make
+
+  return {
+      "encoder forward (x23)": [(f, per_step_enc, enc_forward(f)) for f in (
+          "xhat @ W", "(W^T @ xhat^T)^T, W^T kept", "(xhat^T)^T @ W, xhat^T kept")],
+      "encoder backward (x23)": [(f, per_step_enc, enc_backward(f)) for f in (
+          "d @ W^T, W^T kept", "d @ W^T, transpose_b", "(W @ d^T)^T")],
+      "write forward (x23)": [(f, per_step_write, write_forward(f)) for f in (
+          "h @ W", "(W^T @ h^T)^T, W^T kept")],
+      "write backward (x23)": [(f, per_step_write, write_backward(f)) for f in (
+          "d @ W^T, W^T kept", "d @ W^T, transpose_b", "(W @ d^T)^T")],
+      "encoder weight gradient (once)": [(f, once_enc, enc_gradient(f)) for f in (
+          "xhat_rows^T @ d_rows", "(d_rows^T @ xhat_rows)^T")],
+      "write weight gradient (once)": [(f, once_write, write_gradient(f)) for f in (
+          "h_rows^T @ d_rows", "(d_rows^T @ h_rows)^T")],
+  }
+
+
+def time_calls(fn, repeats, warmup=3):
+  """Median and min wall time, in ms, of `repeats` calls of `fn` after `warmup` calls."""
+  for _ in range(warmup):
+    fn()
+  times = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    fn()
+    times.append(time.perf_counter() - start)
+  return 1000.0 * float(np.median(times)), 1000.0 * float(min(times))
+
+
+def measure(repeats, dtypes, shapes):
+  """`[(product, layout, dtype, median ms, min ms, GFLOP/s)]` for every layout and type."""
+  rows = []
+  for product, forms in layouts(*shapes).items():
+    for form, flops, make in forms:
+      for dtype in dtypes:
+        fn = tf.function(make(tf.as_dtype(dtype)), autograph=False)
+        median, low = time_calls(lambda: fn().numpy(), repeats)
+        rows.append((product, form, dtype, median, low, flops / median / 1e6))
+        print(f"{product:32s} {form:30s} {dtype:9s} {median:8.2f} ms  (min {low:7.2f})  "
+              f"{flops / median / 1e6:6.0f} GFLOP/s", flush=True)
+  return rows
+
+
+def fastest_sums(rows, dtypes):
+  """`{dtype: ms}`: the fastest layout's median of each product, added up."""
+  sums = {}
+  for dtype in dtypes:
+    best = {}
+    for product, _, d, median, _, _ in rows:
+      if d == dtype:
+        best[product] = min(best.get(product, np.inf), median)
+    sums[dtype] = float(sum(best.values()))
+  return sums
+
+
+def main(argv=None):
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--repeats", type=int, default=15)
+  parser.add_argument("--dtypes", default="bfloat16,float32")
+  parser.add_argument("--out", default=None, help="Markdown file to write the section into")
+  parser.add_argument("--section", default=SECTION,
+                      help="heading of the section written into --out")
+  args = parser.parse_args(argv)
+  if args.repeats < 1:
+    parser.error(f"--repeats must be a positive integer, got {args.repeats}")
+  dtypes = args.dtypes.split(",")
+  if any(d not in model_lib.COMPUTE_DTYPES for d in dtypes):
+    parser.error(f"--dtypes must list some of {model_lib.COMPUTE_DTYPES}, got {args.dtypes!r}")
+  config = model_lib.get_config("baseline")
+  shapes = (config.batch_size, config.num_cells, 4 * config.enc_units, config.dec_units,
+            config.num_steps)
+  rows = measure(args.repeats, dtypes, shapes)
+  sums = fastest_sums(rows, dtypes)
+  summary = "; ".join(f"{d} {ms:.0f} ms" for d, ms in sums.items())
+  print(f"fastest layout of each product, added up: {summary}")
+  if args.out:
+    command = "python -m benchmarks.bench_matmul_layouts " + " ".join(
+        sys.argv[1:] if argv is None else argv)
+    lines = [args.section, "", f"Command: `{command.strip()}`  ",
+             f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}  ",
+             f"Machine: {common.machine_line()}; TensorFlow {tf.__version__}; load average "
+             f"(1 / 5 / 15 min) at the end: {common.load_average()}  ", "",
+             "The matrix products of one baseline training step, each timed alone as its own "
+             "`tf.function` (23 chained per-step products, or the one weight-gradient product "
+             f"of a batch), median and min of {args.repeats} calls; GFLOP/s of the median. "
+             "Layouts that read a transposed weight are timed without making it.", "",
+             "| product | layout | type | median ms | min ms | GFLOP/s |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| {p} | `{f}` | {d} | {m:.1f} | {lo:.1f} | {g:.0f} |"
+              for p, f, d, m, lo, g in rows]
+    lines += ["", f"The fastest layout of each product, added up: {summary} a step (matmuls "
+              "alone, without the small LSTM products)."]
+    common.write_section(args.out, lines + [""])
+
+
+if __name__ == "__main__":
+  main()

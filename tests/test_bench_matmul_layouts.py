@@ -1,0 +1,43 @@
+"""The layouts timed by bench_matmul_layouts compute the same products as numpy."""
+
+import numpy as np
+import tensorflow as tf
+
+from benchmarks import bench_matmul_layouts as layouts_lib
+
+# Lopsided tiny shapes: batch 3, 10 cells, 8 gates, 5 units, 4 steps.
+SHAPES = (3, 10, 8, 5, 4)
+
+
+def _values(seed, *shape):
+  return np.random.default_rng(seed).random(shape, dtype=np.float32) - 0.5
+
+
+def test_every_layout_of_a_product_gives_the_same_numbers():
+  for product, forms in layouts_lib.layouts(*SHAPES).items():
+    outs = [make(tf.float32)().numpy() for _, _, make in forms]
+    for (form, _, _), out in zip(forms, outs):
+      if out.shape != outs[0].shape:
+        out = out.T
+      np.testing.assert_allclose(out, outs[0], rtol=1e-5, atol=1e-5,
+                                 err_msg=f"{product}: {form}")
+
+
+def test_the_chained_encoder_forward_equals_numpy():
+  batch, cells, gates, _, steps = SHAPES
+  w, x = _values(1, cells, gates), _values(2, steps * batch, cells)
+  acc = np.zeros([batch, gates], np.float32)
+  for t in range(steps):
+    acc = acc + (x[t * batch:(t + 1) * batch] + acc[0, 0]) @ w
+  (_, flops, make), = [f for f in layouts_lib.layouts(*SHAPES)["encoder forward (x23)"]
+                       if f[0] == "xhat @ W"]
+  np.testing.assert_allclose(make(tf.float32)().numpy(), acc, rtol=1e-5, atol=1e-5)
+  assert flops == steps * 2 * batch * cells * gates
+
+
+def test_fastest_sums_add_the_best_layout_of_each_product():
+  rows = [("a", "one", "float32", 5.0, 4.0, 1.0), ("a", "two", "float32", 3.0, 2.0, 1.0),
+          ("b", "one", "float32", 7.0, 6.0, 1.0), ("a", "one", "bfloat16", 1.0, 1.0, 1.0),
+          ("b", "one", "bfloat16", 0.5, 0.5, 1.0)]
+  assert layouts_lib.fastest_sums(rows, ["float32", "bfloat16"]) == {"float32": 10.0,
+                                                                     "bfloat16": 1.5}
