@@ -60,6 +60,9 @@ def main(argv=None):
   parser.add_argument("--num_pieces", type=int, default=500)
   parser.add_argument("--out_dir", default="out/bench_draws")
   parser.add_argument("--out", default="BENCHMARKS.md")
+  parser.add_argument("--section", default=SECTION,
+                      help="heading of the section written into --out (another heading keeps "
+                           "the section of other models)")
   args = parser.parse_args(argv)
   if args.draws < 1:
     parser.error(f"--draws must be a positive integer, got {args.draws}")
@@ -154,7 +157,7 @@ def find_model(stored, run, step, setting):
 
 def section_lines(models, feature_sets, args):
   """The Markdown section: one row per model and feature set."""
-  lines = [SECTION, "",
+  lines = [args.section, "",
            f"Command: `python -m benchmarks.bench_draws {' '.join(sys.argv[1:])}`  ",
            f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC  ",
            f"Machine: {common.machine_line()}  ", "",

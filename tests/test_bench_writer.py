@@ -73,8 +73,10 @@ def test_the_draw_spread_section_lists_every_draw_with_its_median_and_count():
                              "extended": {"frechet": b, "bound": 4.75}}
   models = [{"run": "/x/run_a", "step": 2357,
              "draws": [draw(0, 2.5, 4.98), draw(1, 2.7, 4.60), draw(2, 4.6, 4.74)]}]
-  args = types.SimpleNamespace(draws=3, num_pieces=500, variant="writer")
+  args = types.SimpleNamespace(draws=3, num_pieces=500, variant="writer",
+                               section="## Draws of other models")
   lines = bench_draws.section_lines(models, ["rizo17", "extended"], args)
+  assert lines[0] == "## Draws of other models"
   rows = [line for line in lines if line.startswith("| run_a |")]
   # Medians and counts by hand: 17 features 2.7, two of three under 4.53; extended 4.74,
   # two of three under 4.75 (4.98 is not).
