@@ -158,7 +158,7 @@ def find_model(stored, run, step, setting):
 def section_lines(models, feature_sets, args):
   """The Markdown section: one row per model and feature set."""
   lines = [args.section, "",
-           f"Command: `python -m benchmarks.bench_draws {' '.join(sys.argv[1:])}`  ",
+           f"Command: `{common.command_line('benchmarks.bench_draws')}`  ",
            f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC  ",
            f"Machine: {common.machine_line()}  ", "",
            f"Each trained model scored on {args.draws} draws of {args.num_pieces} pieces "

@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -223,8 +222,7 @@ def main(argv=None):
   summary = "; ".join(f"{d} {ms:.0f} ms" for d, ms in sums.items())
   print(f"fastest layout of each product, added up: {summary}")
   if args.out:
-    command = "python -m benchmarks.bench_matmul_layouts " + " ".join(
-        sys.argv[1:] if argv is None else argv)
+    command = common.command_line("benchmarks.bench_matmul_layouts", argv)
     lines = [args.section, "", f"Command: `{command.strip()}`  ",
              f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}  ",
              f"Machine: {common.machine_line()}; TensorFlow {tf.__version__}; load average "

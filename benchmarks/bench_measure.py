@@ -26,7 +26,6 @@ import argparse
 import datetime
 import os
 import pathlib
-import shlex
 import statistics
 import sys
 import tempfile
@@ -200,8 +199,7 @@ def main(argv=None):
   for name in ("repeats", "naive_repeats"):
     if getattr(args, name) < 1:
       parser.error(f"--{name} must be a positive integer, got {getattr(args, name)}")
-  command = "python -m benchmarks.bench_measure " + " ".join(
-      shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
+  command = common.command_line("benchmarks.bench_measure", argv)
   folder = pathlib.Path(args.corpus)
   load = bench_corpus_load(folder, args.repeats)
   if not len(load["corpus"]):

@@ -14,7 +14,6 @@ import argparse
 import dataclasses
 import datetime
 import os
-import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -139,7 +138,7 @@ def main():
           f"bfloat16 {comparison['bfloat16']:.2f} (relative difference "
           f"{comparison['relative_difference']:.4f}, tolerance {args.tolerance})")
   if args.out:
-    command = "python -m benchmarks.bench_model " + " ".join(sys.argv[1:])
+    command = common.command_line("benchmarks.bench_model")
     lines = [SECTION, "", f"Command: `{command.strip()}`  ",
              f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}  ",
              f"Machine: {common.machine_line()}; TensorFlow {tf.__version__}; load average "

@@ -327,8 +327,7 @@ def main(argv=None):
             f"({'within' if rel <= args.tolerance else 'NOT within'} {args.tolerance})")
   print(f"total {time.perf_counter() - started:.0f} s")
   if args.out:
-    command = "python -m benchmarks.bench_profile " + " ".join(sys.argv[1:] if argv is None
-                                                               else argv)
+    command = common.command_line("benchmarks.bench_profile", argv)
     lines = [args.section, "", f"Command: `{command.strip()}`  ",
              f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}  ",
              f"Machine: {common.machine_line()}; TensorFlow {tf.__version__}; load average "

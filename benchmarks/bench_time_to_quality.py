@@ -123,7 +123,7 @@ def write_section(args, out):
                 f"| {b['alpha']} | {b['mean']:.2f} +- {b['std']:.2f} | {b['median']:.2f} "
                 f"| t = {b['t_test']['t']:.2f}, p = {b['t_test']['p_value']:.3g} "
                 f"| {s['frechet']:.2f} | {s['diversity_ratio']:.2f} | {s['verdict']} |")
-  cmd = "python -m benchmarks.bench_time_to_quality " + " ".join(sys.argv[1:])
+  cmd = common.command_line("benchmarks.bench_time_to_quality")
   text = f"""{SECTION}
 
 Command: `{cmd.strip()}`

@@ -199,7 +199,7 @@ def main(argv=None):
                                    "feature_sets": feature_sets,
                                    "variants": {v: dataclasses.asdict(c)
                                                 for v, c in configs.items()}}, seeds[0])
-  command = ("python -m benchmarks.bench_writer " + " ".join(sys.argv[1:])).strip()
+  command = common.command_line("benchmarks.bench_writer")
   state.setdefault("commands", [])
   if command not in state["commands"]:
     state["commands"].append(command)

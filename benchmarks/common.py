@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import pathlib
 import platform
+import shlex
+import sys
 import time
 
 import numpy as np
@@ -26,6 +28,13 @@ def load_average():
   if not hasattr(os, "getloadavg"):
     return "?"
   return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def command_line(module, argv=None):
+  """`python -m <module> <args>` as a shell would need it typed (arguments quoted), from
+  `argv` or, when it is None, this process's own arguments."""
+  args = sys.argv[1:] if argv is None else argv
+  return " ".join(["python -m", module] + ([shlex.join(args)] if args else []))
 
 
 def machine_line():

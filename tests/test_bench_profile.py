@@ -31,3 +31,11 @@ def test_an_old_commit_of_the_subpackage_layout_builds_and_a_missing_one_is_name
   assert model.sample(2, seed=0).shape == (2, config.num_steps, config.chunk_steps, 128)
   with pytest.raises(ValueError, match="--old_commit 0000000"):
     bench_profile.old_model_module("0000000")
+
+
+def test_a_benchmark_command_line_is_quoted_as_a_shell_needs_it():
+  from benchmarks import common  # pylint: disable=g-import-not-at-top
+  assert (common.command_line("benchmarks.bench_profile", ["--section", "## On an AMD (x)",
+                                                           "--repeats", "3"])
+          == "python -m benchmarks.bench_profile --section '## On an AMD (x)' --repeats 3")
+  assert common.command_line("benchmarks.bench_model", []) == "python -m benchmarks.bench_model"
