@@ -418,13 +418,14 @@ def _draw_core(x, eps, weights, compute_dtype):
   - each step's canvas gradient is kept in `compute_dtype` (the copy that the step's
     `d_h_dec` matmul needs anyway), so the weight gradient stacks them without casting
     all of them again;
-  - in bfloat16 the two per-step backward products take the operand layouts oneDNN
-    multiplies fastest there (2-core AMD EPYC with AVX-512 BF16, `bench_profile
-    --old_commit ad0d34a`: forward + backward 0.93x): `d_gates @ W_xhat^T` from a transposed
-    bfloat16 copy of `W_xhat` made once per batch (no transposed output per step), and
-    `(W_write @ d_canvas^T)^T` (no transposed copy of the write kernel). The float32 path
-    keeps `(W_xhat @ d_gates^T)^T` and `d_canvas @ W_write^T`: the same change there was
-    slower, and so was `(W_xhat^T @ xhat^T)^T` for the forward product in either type.
+  - the two per-step backward products read transposed copies made once per batch:
+    `d_gates @ W_xhat^T` in both types (no transposed output at each step), and in float32
+    `d_canvas @ W_write^T`; in bfloat16 the write's is `(W_write @ d_canvas^T)^T`, faster
+    there. In float32 each copy goes through a `Snapshot`: without it grappler folds the
+    transpose back into each product as `transpose_b`, which oneDNN runs 3-4x slower in
+    float32 (`bench_matmul_layouts`); measured with `bench_profile --old_commit`, the float32
+    forward + backward went from 535 to 430 ms on a 2-core AMD EPYC. The forward product
+    stays `xhat @ W_xhat`: `(W_xhat^T @ xhat^T)^T` was slower inside the step.
 
   Args:
     x: `[batch, N]` float32 flattened chunks.
@@ -496,8 +497,13 @@ def _draw_core(x, eps, weights, compute_dtype):
       d_c_enc = tf.zeros([batch, enc_units])
       d_h_dec = tf.zeros([batch, dec_units])
       d_c_dec = tf.zeros([batch, dec_units])
-      write_w_t = None if low else tf.transpose(write_w)  # float32: once, for d_h_dec
-      enc_xhat_t = cast(tf.transpose(enc_xhat)) if low else None  # [4 enc, N], once
+      # Transposed copies, made once per batch. In float32 a `Snapshot` keeps grappler from
+      # folding the transpose back into every step's product as `transpose_b`, which oneDNN
+      # multiplies 3-4x slower (benchmarks/bench_matmul_layouts.py); in bfloat16 the cast
+      # does the same.
+      write_w_t = None if low else tf.raw_ops.Snapshot(input=tf.transpose(write_w))
+      enc_xhat_t = (cast(tf.transpose(enc_xhat)) if low
+                    else tf.raw_ops.Snapshot(input=tf.transpose(enc_xhat)))  # [4 enc, N]
       d_canvases, d_enc_gates, d_dec_gates, d_stats = [], [], [], []
       for t in reversed(range(num_steps)):
         s = saved[t]
@@ -521,10 +527,7 @@ def _draw_core(x, eps, weights, compute_dtype):
         d_h_dec = d_h_dec + d_hr[:, :dec_units]
         d_h_enc = d_hr[:, dec_units:]
         if t > 0:  # c[0] is a constant: no gradient to pass on
-          if low:
-            d_xhat = back(tf.matmul(cast(d_enc), enc_xhat_t))  # [batch, N]
-          else:  # [N, 4 enc] @ [batch, 4 enc]^T, then a small transpose
-            d_xhat = tf.transpose(tf.matmul(enc_xhat, d_enc, transpose_b=True))
+          d_xhat = back(tf.matmul(cast(d_enc), enc_xhat_t))  # [batch, N]
           d_canvas = d_canvas - tf.raw_ops.SigmoidGrad(y=s["probs"], dy=d_xhat)
       # Weight gradients, each from all steps at once (rows ordered t = 0..num_steps-1).
       stack = lambda items: tf.concat(items[::-1], axis=0)
