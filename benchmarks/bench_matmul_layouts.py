@@ -22,7 +22,9 @@ training, so none can be skipped or merged) as one `tf.function`: median and min
 `--repeats` calls after warm-up, and GFLOP/s of the median. The weights stay the same from
 call to call, as in training; the inputs differ at each of the 23 products. A layout that
 needs a transposed copy of a weight does not pay for it here (in training it is made once
-per batch).
+per batch). The copy is made outside the timed graph: inside a graph, grappler folds a
+transpose that feeds a product into it as `transpose_b` (the "d @ W^T, transpose_b" rows)
+unless an op stands between them (`model.py` puts a `Snapshot` there).
 
 The last line adds up the fastest layout of each product: the matmul time of a step if each
 product ran as fast as it does here alone, against which `bench_profile`'s "matmuls of
