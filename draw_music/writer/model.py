@@ -422,7 +422,7 @@ def _draw_core(x, eps, weights, compute_dtype):
     `d_gates @ W_xhat^T` in both types (no transposed output at each step), and in float32
     `d_canvas @ W_write^T`; in bfloat16 the write's is `(W_write @ d_canvas^T)^T`, faster
     there. In float32 each copy goes through a `Snapshot`: without it grappler folds the
-    transpose back into each product as `transpose_b`, which oneDNN runs 3-4x slower in
+    transpose back into each product as `transpose_b`, which oneDNN runs 2-4x slower in
     float32 (`bench_matmul_layouts`); measured with `bench_profile --old_commit`, the float32
     forward + backward went from 535 to 430 ms on a 2-core AMD EPYC. The forward product
     stays `xhat @ W_xhat`: `(W_xhat^T @ xhat^T)^T` was slower inside the step.
@@ -499,7 +499,7 @@ def _draw_core(x, eps, weights, compute_dtype):
       d_c_dec = tf.zeros([batch, dec_units])
       # Transposed copies, made once per batch. In float32 a `Snapshot` keeps grappler from
       # folding the transpose back into every step's product as `transpose_b`, which oneDNN
-      # multiplies 3-4x slower (benchmarks/bench_matmul_layouts.py); in bfloat16 the cast
+      # multiplies 2-4x slower (benchmarks/bench_matmul_layouts.py); in bfloat16 the cast
       # does the same.
       write_w_t = None if low else tf.raw_ops.Snapshot(input=tf.transpose(write_w))
       enc_xhat_t = (cast(tf.transpose(enc_xhat)) if low
