@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -53,128 +52,81 @@ def layouts(batch, cells, gates, units, steps):
   """`{product: [(layout, flops, make(dtype) -> fn)]}` for the shapes of one training step.
 
   Every `fn` runs `steps` chained products of that layout (the weight-gradient products
-  run once: they are made once per batch).
+  run once: they are made once per batch). All layouts of a product read the same numbers.
   """
   def tensor(dtype, seed, *shape):
     """The same numbers for the same seed and shape, in every layout."""
     values = np.random.default_rng(seed).random(shape, dtype=np.float32) - 0.5
     return tf.constant(values, dtype=dtype)
 
-  def chained(product, out_shape, dtype):
-    """`steps` products, each input shifted by a scalar of the previous product."""
-    def fn():
-      acc = tf.zeros(out_shape, dtype)
-      for t in range(steps):
-        acc = acc + product(t, acc[0, 0])
-      return acc
-    return fn
-
   rows = lambda a, t: a[t * batch:(t + 1) * batch]  # step t's rows of a [steps*batch, k]
   cols = lambda a, t: a[:, t * batch:(t + 1) * batch]  # step t's columns of a [k, steps*batch]
-  per_step_enc = steps * 2 * batch * cells * gates
-  per_step_write = steps * 2 * batch * cells * units
-  once_enc = 2 * steps * batch * cells * gates
-  once_write = 2 * steps * batch * cells * units
 
-  def enc_forward(form):
-    def make(dtype):
-      w = tensor(dtype, 1, cells, gates)
-      wt = tf.transpose(w)
-      x = tensor(dtype, 2, steps * batch, cells)
-      xt = tf.transpose(x)
-      product, shape = {
-          "xhat @ W": (lambda t, a: tf.matmul(rows(x, t) + a, w), [batch, gates]),
-          "(W^T @ xhat^T)^T, W^T kept": (
-              lambda t, a: tf.matmul(wt, rows(x, t) + a, transpose_b=True), [gates, batch]),
-          "(xhat^T)^T @ W, xhat^T kept": (
-              lambda t, a: tf.matmul(cols(xt, t) + a, w, transpose_a=True), [batch, gates]),
-      }[form]
-      return chained(product, shape, dtype)
-    return make
+  def backward(out):
+    """The layouts of `d [batch, k] @ W^T` for a weight `W [out, k]`."""
+    return {"d @ W^T, W^T kept": (lambda w, wt, d, dt, t, a: tf.matmul(rows(d, t) + a, wt),
+                                  [batch, out]),
+            "d @ W^T, transpose_b": (lambda w, wt, d, dt, t, a: tf.matmul(
+                rows(d, t) + a, w, transpose_b=True), [batch, out]),
+            "(W @ d^T)^T": (lambda w, wt, d, dt, t, a: tf.matmul(
+                w, rows(d, t) + a, transpose_b=True), [out, batch])}
 
-  def enc_backward(form):
-    def make(dtype):
-      w = tensor(dtype, 1, cells, gates)
-      wt = tf.transpose(w)
-      d = tensor(dtype, 3, steps * batch, gates)
-      product, shape = {
-          "d @ W^T, W^T kept": (lambda t, a: tf.matmul(rows(d, t) + a, wt), [batch, cells]),
-          "d @ W^T, transpose_b": (
-              lambda t, a: tf.matmul(rows(d, t) + a, w, transpose_b=True), [batch, cells]),
-          "(W @ d^T)^T": (
-              lambda t, a: tf.matmul(w, rows(d, t) + a, transpose_b=True), [cells, batch]),
-      }[form]
-      return chained(product, shape, dtype)
-    return make
-
-  def write_forward(form):
-    def make(dtype):
-      w = tensor(dtype, 4, units, cells)
-      wt = tf.transpose(w)
-      h = tensor(dtype, 5, steps * batch, units)
-      product, shape = {
-          "h @ W": (lambda t, a: tf.matmul(rows(h, t) + a, w), [batch, cells]),
-          "(W^T @ h^T)^T, W^T kept": (
-              lambda t, a: tf.matmul(wt, rows(h, t) + a, transpose_b=True), [cells, batch]),
-      }[form]
-      return chained(product, shape, dtype)
-    return make
-
-  def write_backward(form):
-    def make(dtype):
-      w = tensor(dtype, 4, units, cells)
-      wt = tf.transpose(w)
-      d = tensor(dtype, 6, steps * batch, cells)
-      product, shape = {
-          "d @ W^T, W^T kept": (lambda t, a: tf.matmul(rows(d, t) + a, wt), [batch, units]),
-          "d @ W^T, transpose_b": (
-              lambda t, a: tf.matmul(rows(d, t) + a, w, transpose_b=True), [batch, units]),
-          "(W @ d^T)^T": (
-              lambda t, a: tf.matmul(w, rows(d, t) + a, transpose_b=True), [units, batch]),
-      }[form]
-      return chained(product, shape, dtype)
-    return make
-
-  def enc_gradient(form):
-    def make(dtype):
-      x, d = tensor(dtype, 2, steps * batch, cells), tensor(dtype, 3, steps * batch, gates)
-      return {"xhat_rows^T @ d_rows": lambda: tf.matmul(x, d, transpose_a=True),
-              "(d_rows^T @ xhat_rows)^T": lambda: tf.matmul(d, x, transpose_a=True)}[form]
-    return make
-
-  def write_gradient(form):
-    def make(dtype):
-      h, d = tensor(dtype, 5, steps * batch, units), tensor(dtype, 6, steps * batch, cells)
-      return {"h_rows^T @ d_rows": lambda: tf.matmul(h, d, transpose_a=True),
-              "(d_rows^T @ h_rows)^T": lambda: tf.matmul(d, h, transpose_a=True)}[form]
-    return make
-
-  return {
-      "encoder forward (x23)": [(f, per_step_enc, enc_forward(f)) for f in (
-          "xhat @ W", "(W^T @ xhat^T)^T, W^T kept", "(xhat^T)^T @ W, xhat^T kept")],
-      "encoder backward (x23)": [(f, per_step_enc, enc_backward(f)) for f in (
-          "d @ W^T, W^T kept", "d @ W^T, transpose_b", "(W @ d^T)^T")],
-      "write forward (x23)": [(f, per_step_write, write_forward(f)) for f in (
-          "h @ W", "(W^T @ h^T)^T, W^T kept")],
-      "write backward (x23)": [(f, per_step_write, write_backward(f)) for f in (
-          "d @ W^T, W^T kept", "d @ W^T, transpose_b", "(W @ d^T)^T")],
-      "encoder weight gradient (once)": [(f, once_enc, enc_gradient(f)) for f in (
-          "xhat_rows^T @ d_rows", "(d_rows^T @ xhat_rows)^T")],
-      "write weight gradient (once)": [(f, once_write, write_gradient(f)) for f in (
-          "h_rows^T @ d_rows", "(d_rows^T @ h_rows)^T")],
+  # product: ((weight seed, weight shape), (input seed, input width), {layout: (product of
+  # (W, W^T, inputs, inputs^T, step, shift), output shape)}).
+  per_step = {
+      "encoder forward (x23)": ((1, (cells, gates)), (2, cells), {
+          "xhat @ W": (lambda w, wt, x, xt, t, a: tf.matmul(rows(x, t) + a, w),
+                       [batch, gates]),
+          "(W^T @ xhat^T)^T, W^T kept": (lambda w, wt, x, xt, t, a: tf.matmul(
+              wt, rows(x, t) + a, transpose_b=True), [gates, batch]),
+          "(xhat^T)^T @ W, xhat^T kept": (lambda w, wt, x, xt, t, a: tf.matmul(
+              cols(xt, t) + a, w, transpose_a=True), [batch, gates])}),
+      "encoder backward (x23)": ((1, (cells, gates)), (3, gates), backward(cells)),
+      "write forward (x23)": ((4, (units, cells)), (5, units), {
+          "h @ W": (lambda w, wt, h, ht, t, a: tf.matmul(rows(h, t) + a, w), [batch, cells]),
+          "(W^T @ h^T)^T, W^T kept": (lambda w, wt, h, ht, t, a: tf.matmul(
+              wt, rows(h, t) + a, transpose_b=True), [cells, batch])}),
+      "write backward (x23)": ((4, (units, cells)), (6, cells), backward(units)),
   }
+  # product: ((seed, width, name) of the left rows, the same of the right rows).
+  once = {"encoder weight gradient (once)": ((2, cells, "xhat"), (3, gates, "d")),
+          "write weight gradient (once)": ((5, units, "h"), (6, cells, "d"))}
 
+  def chained(weight, inputs, product, out_shape):
+    """`make(dtype)`: `steps` products, each input shifted by a scalar of the previous."""
+    def make(dtype):
+      w, x = tensor(dtype, weight[0], *weight[1]), tensor(dtype, inputs[0], steps * batch,
+                                                         inputs[1])
+      wt, xt = tf.transpose(w), tf.transpose(x)
 
-def time_calls(fn, repeats, warmup=3):
-  """Median and min wall time, in ms, of `repeats` calls of `fn` after `warmup` calls."""
-  for _ in range(warmup):
-    fn()
-  times = []
-  for _ in range(repeats):
-    start = time.perf_counter()
-    fn()
-    times.append(time.perf_counter() - start)
-  return 1000.0 * float(np.median(times)), 1000.0 * float(min(times))
+      def fn():
+        acc = tf.zeros(out_shape, dtype)
+        for t in range(steps):
+          acc = acc + product(w, wt, x, xt, t, acc[0, 0])
+        return acc
+      return fn
+    return make
+
+  def gradient(left, right, swapped):
+    """`make(dtype)`: the one product `left_rows^T @ right_rows` (or its transpose)."""
+    def make(dtype):
+      a = tensor(dtype, left[0], steps * batch, left[1])
+      b = tensor(dtype, right[0], steps * batch, right[1])
+      return (lambda: tf.matmul(b, a, transpose_a=True)) if swapped else (
+          lambda: tf.matmul(a, b, transpose_a=True))
+    return make
+
+  out = {}
+  for product, (weight, inputs, forms) in per_step.items():
+    flops = steps * 2 * batch * int(np.prod(weight[1]))
+    out[product] = [(form, flops, chained(weight, inputs, fn, shape))
+                    for form, (fn, shape) in forms.items()]
+  for product, (left, right) in once.items():
+    flops = 2 * steps * batch * left[1] * right[1]
+    out[product] = [(f"{left[2]}_rows^T @ {right[2]}_rows", flops, gradient(left, right, False)),
+                    (f"({right[2]}_rows^T @ {left[2]}_rows)^T", flops,
+                     gradient(left, right, True))]
+  return out
 
 
 def measure(repeats, dtypes, shapes):
@@ -184,7 +136,8 @@ def measure(repeats, dtypes, shapes):
     for form, flops, make in forms:
       for dtype in dtypes:
         fn = tf.function(make(tf.as_dtype(dtype)), autograph=False)
-        median, low = time_calls(lambda: fn().numpy(), repeats)
+        median, times = common.median_time(lambda: fn().numpy(), repeats, warm_up=3)
+        median, low = 1000.0 * median, 1000.0 * min(times)
         rows.append((product, form, dtype, median, low, flops / median / 1e6))
         print(f"{product:32s} {form:30s} {dtype:9s} {median:8.2f} ms  (min {low:7.2f})  "
               f"{flops / median / 1e6:6.0f} GFLOP/s", flush=True)
@@ -213,9 +166,7 @@ def main(argv=None):
   args = parser.parse_args(argv)
   if args.repeats < 1:
     parser.error(f"--repeats must be a positive integer, got {args.repeats}")
-  dtypes = args.dtypes.split(",")
-  if any(d not in model_lib.COMPUTE_DTYPES for d in dtypes):
-    parser.error(f"--dtypes must list some of {model_lib.COMPUTE_DTYPES}, got {args.dtypes!r}")
+  dtypes = common.compute_dtypes(parser, args.dtypes)
   config = model_lib.get_config("baseline")
   shapes = (config.batch_size, config.num_cells, 4 * config.enc_units, config.dec_units,
             config.num_steps)

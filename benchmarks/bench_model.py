@@ -14,7 +14,6 @@ import argparse
 import dataclasses
 import datetime
 import os
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -26,15 +25,9 @@ from draw_music.writer import model as model_lib  # pylint: disable=g-import-not
 
 
 def _time(fn, repeats, warmup=3):
-  for _ in range(warmup):
-    fn()
-  times = []
-  for _ in range(repeats):
-    start = time.perf_counter()
-    fn()
-    times.append(time.perf_counter() - start)
-  times = 1000.0 * np.asarray(times)
-  return float(np.median(times)), float(times.min()), float(times.max())
+  """Median, min and max ms of `repeats` calls of `fn` after `warmup` calls."""
+  median, times = common.median_time(fn, repeats, warm_up=warmup)
+  return 1000.0 * median, 1000.0 * min(times), 1000.0 * max(times)
 
 
 def bench_train_step(config, jit_compile, repeats, seed=0):

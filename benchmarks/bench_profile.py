@@ -284,9 +284,7 @@ def main(argv=None):
   args = parser.parse_args(argv)
   if args.repeats < 1:
     parser.error(f"--repeats must be a positive integer, got {args.repeats}")
-  dtypes = args.dtypes.split(",")
-  if any(d not in model_lib.COMPUTE_DTYPES for d in dtypes):
-    parser.error(f"--dtypes must list some of {model_lib.COMPUTE_DTYPES}, got {args.dtypes!r}")
+  dtypes = common.compute_dtypes(parser, args.dtypes)
   old_module = old_model_module(args.old_commit)
   started = time.perf_counter()
   results, minimums, op_types = {}, {}, {}

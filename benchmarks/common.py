@@ -37,6 +37,16 @@ def command_line(module, argv=None):
   return " ".join(["python -m", module] + ([shlex.join(args)] if args else []))
 
 
+def compute_dtypes(parser, text):
+  """The comma list `text` of --dtypes as compute dtypes of `model.COMPUTE_DTYPES`; a
+  parser error naming the flag otherwise."""
+  from draw_music.writer import model  # pylint: disable=g-import-not-at-top
+  dtypes = text.split(",")
+  if any(d not in model.COMPUTE_DTYPES for d in dtypes):
+    parser.error(f"--dtypes must list some of {model.COMPUTE_DTYPES}, got {text!r}")
+  return dtypes
+
+
 def machine_line():
   """CPU, usable cores, system and versions: one line for a benchmark's section."""
   nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -70,12 +80,12 @@ def write_section(path, lines):
 
 
 def median_time(fn, runs, warm_up=True):
-  """Calls `fn` `runs` times (after one untimed call when `warm_up`).
+  """Calls `fn` `runs` times (after `warm_up` untimed calls: True is one, False none).
 
   Returns:
     `(median seconds, [seconds of each run])`.
   """
-  if warm_up:
+  for _ in range(int(warm_up)):
     fn()
   times = []
   for _ in range(runs):

@@ -41,3 +41,14 @@ def test_fastest_sums_add_the_best_layout_of_each_product():
           ("b", "one", "bfloat16", 0.5, 0.5, 1.0)]
   assert layouts_lib.fastest_sums(rows, ["float32", "bfloat16"]) == {"float32": 10.0,
                                                                      "bfloat16": 1.5}
+
+
+def test_median_time_warms_up_as_many_calls_as_asked():
+  from benchmarks import common  # pylint: disable=g-import-not-at-top
+  calls = []
+  _, times = common.median_time(lambda: calls.append(1), 4, warm_up=3)
+  assert len(calls) == 7 and len(times) == 4
+  common.median_time(lambda: calls.append(1), 2, warm_up=True)
+  assert len(calls) == 10
+  common.median_time(lambda: calls.append(1), 2, warm_up=False)
+  assert len(calls) == 12
