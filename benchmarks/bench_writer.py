@@ -63,6 +63,9 @@ VARIANTS = {
     "+note decoder with corpus lengths": ("baseline", {f: getattr(model_lib.WRITER, f) for f in (
         "decoder", "hold", "min_note_steps", "bridge_steps", "grid_steps", "density",
         "durations")}),
+    "+note decoder with pitch peaks": ("baseline", {f: getattr(model_lib.WRITER, f) for f in (
+        "decoder", "hold", "min_note_steps", "bridge_steps", "grid_steps", "density",
+        "pitch_peaks")}),
     "+beat windows": ("baseline", {"offset_grid": 8}),
     "+transposition": ("baseline", {"offset_grid": 104, "transpose": 5}),
     "+checkpoint selection": ("baseline", SELECTION),
@@ -81,6 +84,8 @@ VARIANTS = {
                                                          "odd_onsets": "none"}),
     "writer (one hold; onsets on the grid) + checkpoint selection": (
         "writer", {**CONSTANT_RATE, **SELECTION, "durations": "model", "odd_onsets": "none"}),
+    # ... and before it read only the canvas's peaks along pitch (`pitch_peaks`).
+    "writer (without pitch peaks)": ("writer", {"pitch_peaks": False}),
     # The learning rate halving every 1,500 steps from the first step (tried before the
     # recipe's delayed halving: as good at 30 minutes, worse at 5).
     "writer + lr half-life 1500": ("writer", {"lr_half_life": 1500, "lr_decay_start": 0}),

@@ -79,6 +79,9 @@ _ODD_ONSETS = flags.DEFINE_enum("odd_onsets", None, ["none", "corpus"], "note de
                                 "every onset on its grid, or onset steps moved one step off "
                                 "it as often as the training corpus has them (needs an even "
                                 "--grid_steps; an odd --grid_steps alone turns it off)")
+_PITCH_PEAKS = flags.DEFINE_bool("pitch_peaks", None, "note decoder: read only the canvas's "
+                                 "peaks along pitch, so that of two neighbouring semitones at "
+                                 "one step only the more likely can sound")
 _LR_HALF_LIFE = flags.DEFINE_integer("lr_half_life", None, "beyond the paper: steps over "
                                      "which the learning rate halves, smoothly (0: constant)",
                                      lower_bound=0)
@@ -125,7 +128,7 @@ def model_config_from_flags():
                "hold": _HOLD.value, "min_note_steps": _MIN_NOTE_STEPS.value,
                "bridge_steps": _BRIDGE_STEPS.value, "grid_steps": _GRID_STEPS.value,
                "density": _DENSITY.value, "durations": _DURATIONS.value,
-               "odd_onsets": _ODD_ONSETS.value,
+               "odd_onsets": _ODD_ONSETS.value, "pitch_peaks": _PITCH_PEAKS.value,
                "holdout": _HOLDOUT.value, "select_every": _SELECT_EVERY.value,
                "select_pieces": _SELECT_PIECES.value}
   # Notes on an odd grid (1: every step) already start anywhere: a config that moves onsets

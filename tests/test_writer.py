@@ -168,6 +168,49 @@ def test_grid_decoding_puts_notes_on_the_grid():
     postprocess.to_rolls(canvases, "notes", grid_steps=3)
 
 
+def _peaks_by_loop(values):
+  """`postprocess.pitch_peaks` written cell by cell."""
+  out = np.zeros(values.shape)
+  for index in np.ndindex(values.shape[:-1]):
+    row = values[index]
+    for p, v in enumerate(row):
+      below = row[p - 1] if p > 0 else 0.0
+      above = row[p + 1] if p + 1 < len(row) else 0.0
+      if v >= below and v > above:
+        out[index + (p,)] = v
+  return out
+
+
+def test_pitch_peaks_by_hand_and_against_a_loop():
+  row = np.array([0.1, 0.5, 0.4, 0.0, 0.3, 0.3, 0.2, 0.7])
+  # 0.5 beats both neighbours; of the equal 0.3s the upper stays; 0.7 at the top edge.
+  want = np.array([0.0, 0.5, 0.0, 0.0, 0.0, 0.3, 0.0, 0.7])
+  np.testing.assert_array_equal(postprocess.pitch_peaks(row[None]), want[None])
+  rng = np.random.default_rng(4)
+  values = np.round(rng.random((3, 5, 17)), 1)   # rounded: ties happen
+  got = postprocess.pitch_peaks(values)
+  np.testing.assert_array_equal(got, _peaks_by_loop(values))
+  on = got > 0
+  assert not (on[..., 1:] & on[..., :-1]).any()  # never two neighbouring semitones
+  assert values.sum() > got.sum() > 0
+  with pytest.raises(ValueError, match="time, pitch"):
+    postprocess.pitch_peaks(np.zeros(4))
+
+
+def test_pitch_peaks_give_the_density_to_the_pieces_other_notes():
+  # One piece: a likely note at pitch 10 with its blur at 11 (less likely) for 8 steps, and
+  # a quieter note at pitch 3 (8 steps). Two notes' worth of cells (16) are asked for.
+  canvas = np.zeros((1, 8, 16))
+  canvas[0, :, 10], canvas[0, :, 11], canvas[0, :, 3] = 0.9, 0.6, 0.4
+  plain = postprocess.to_rolls(canvas, "notes", hold=0.6, min_note_steps=2,
+                               targets=np.array([16]))
+  peaks = postprocess.to_rolls(canvas, "notes", hold=0.6, min_note_steps=2,
+                               targets=np.array([16]), peaks=True)
+  np.testing.assert_array_equal(np.flatnonzero(plain[0].any(0)), [10, 11])
+  np.testing.assert_array_equal(np.flatnonzero(peaks[0].any(0)), [3, 10])
+  assert peaks.sum() == plain.sum() == 16
+
+
 # ------------------------------------------------------------------------------- windows
 
 
@@ -248,6 +291,7 @@ def test_writer_config_is_the_paper_architecture_plus_its_levers():
           writer.grid_steps, writer.density, writer.odd_onsets) == (
               "notes", 0.6, 2, 4, 2, "corpus", "corpus")
   assert paper.odd_onsets == "none"
+  assert writer.pitch_peaks and not paper.pitch_peaks
   assert (writer.offset_grid, writer.transpose) == (0, 0)
   assert (writer.holdout, writer.select_every) == (0, 0)  # measured, not in the recipe
   assert (paper.holdout, paper.select_every) == (0, 0)
@@ -258,6 +302,10 @@ def test_writer_config_is_the_paper_architecture_plus_its_levers():
     dataclasses.replace(paper, transpose=3)
   with pytest.raises(ValueError, match="decoder"):
     dataclasses.replace(paper, decoder="sample")
+  with pytest.raises(ValueError, match="pitch_peaks.*decoder='notes'"):
+    dataclasses.replace(paper, pitch_peaks=True)
+  with pytest.raises(ValueError, match="pitch_peaks must be a bool"):
+    dataclasses.replace(writer, pitch_peaks=1)
 
 
 TINY_WRITER = dataclasses.replace(model_lib.get_config("tiny"), offset_grid=4, transpose=2,
@@ -271,6 +319,13 @@ def corpus():
   chunks = np.concatenate([r.reshape(-1, 16, 128) for r in rolls])
   piece_index = np.concatenate([np.full(len(r) // 16, i) for i, r in enumerate(rolls)])
   return rolls, chunks, piece_index
+
+
+def test_pitch_peaks_flag_sets_the_config_and_needs_the_note_decoder():
+  got = helpers.train_baseline_config(("pitch_peaks",), "--config=writer", "--nopitch_peaks")
+  assert got.stdout.split() == ["False"]
+  got = helpers.train_baseline_config(("pitch_peaks",), "--config=baseline", "--pitch_peaks")
+  assert got.returncode != 0 and "pitch_peaks" in got.stderr and "decoder='notes'" in got.stderr
 
 
 def test_writer_config_round_trips_through_a_checkpoint_and_resumes(tmp_path, corpus):

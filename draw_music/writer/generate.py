@@ -127,7 +127,7 @@ def decode_canvases(config, canvases, alpha=None, corpus=None, reference=None, t
   def decode():
     return np.asarray(postprocess.to_rolls(
         canvases, config.decoder, alpha, config.hold, config.min_note_steps,
-        config.bridge_steps, cells_target, config.grid_steps))
+        config.bridge_steps, cells_target, config.grid_steps, peaks=config.pitch_peaks))
 
   if notes and config.durations == "corpus":
     corpus_lengths, model_lengths = _needs(corpus, reference, "note_lengths",
@@ -135,7 +135,7 @@ def decode_canvases(config, canvases, alpha=None, corpus=None, reference=None, t
     holds = postprocess.DURATION_HOLDS
     candidates = postprocess.note_candidates(canvases, holds, config.min_note_steps,
                                              config.bridge_steps, cells_target,
-                                             config.grid_steps)
+                                             config.grid_steps, config.pitch_peaks)
     lengths = given.get("lengths")
     if lengths is None:
       # The piece at `hold` ranks it: one of the candidates where `hold` is one of them.

@@ -121,6 +121,10 @@ class DrawConfig:
       or 'corpus' (`postprocess.place_odd_onsets`: onset steps moved one step off the grid
       where the canvas rises there, each piece's share of them from the training corpus's
       distribution, ranked as the model ranks its pieces). Needs an even `grid_steps`.
+    pitch_peaks: the 'notes' decoder reads only the canvas's peaks along pitch
+      (`postprocess.pitch_peaks`): of two neighbouring semitones at one step, the less likely
+      is never on (real piano rolls almost never sound both; a canvas unsure between them
+      gives both).
     holdout: share of the chunks held out, as whole pieces, to choose the checkpoint on
       (`selection`; 0: none, every piece is trained on, as in the paper). Beyond the paper.
     select_every: steps between two scores of checkpoint selection (0: no selection, the
@@ -156,6 +160,7 @@ class DrawConfig:
   density: str = "model"
   durations: str = "model"
   odd_onsets: str = "none"
+  pitch_peaks: bool = False
   holdout: float = 0.0
   select_every: int = 0
   select_pieces: int = 500
@@ -215,6 +220,11 @@ class DrawConfig:
       raise ValueError("odd_onsets='corpus' moves onsets off the note decoder's grid: it needs "
                        f"decoder='notes' and an even grid_steps, got decoder={self.decoder!r}, "
                        f"grid_steps={self.grid_steps!r}")
+    if not isinstance(self.pitch_peaks, (bool, np.bool_)):
+      raise ValueError(f"pitch_peaks must be a bool, got {self.pitch_peaks!r}")
+    if self.pitch_peaks and self.decoder != "notes":
+      raise ValueError("pitch_peaks=True reads the canvas for the note decoder: it needs "
+                       f"decoder='notes', got decoder={self.decoder!r}")
     if not (isinstance(self.hold, (int, float)) and 0 < self.hold <= 1):
       raise ValueError(f"hold must be in (0, 1], got {self.hold!r}")
     if not (isinstance(self.holdout, (int, float)) and 0 <= self.holdout < 1):
@@ -261,7 +271,9 @@ def cpu_has_bf16_matmuls():
 # length of the same rank (`durations`), no blips shorter than a sixteenth,
 # re-strikes across gaps of up to 4 steps joined where nothing else starts, and onset steps
 # moved one step off the grid where the canvas rises there, as often as the corpus has such
-# onsets (`odd_onsets`; measured on 3 seeds, BENCHMARKS.md). Windows on every
+# onsets (`odd_onsets`; measured on 3 seeds, BENCHMARKS.md), and of two neighbouring
+# semitones sounding at one step only the more likely (`pitch_peaks`: the canvases' pitch
+# blur gave semitone clusters that real piano rolls almost never have). Windows on every
 # beat and transposition (`offset_grid`, `transpose`) are options, not part of it: in first
 # trials at the steps 10 minutes buy they made the pieces worse (README, "The writer"); so
 # is checkpoint selection on held-out pieces (`holdout`, `select_every`): measured on 3
@@ -270,6 +282,7 @@ def cpu_has_bf16_matmuls():
 WRITER = DrawConfig(lr_half_life=1000, lr_decay_start=2500, decoder="notes", hold=0.6,
                     min_note_steps=2, bridge_steps=4,
                     grid_steps=2, density="corpus", durations="corpus", odd_onsets="corpus",
+                    pitch_peaks=True,
                     compute_dtype="bfloat16" if cpu_has_bf16_matmuls() else "float32")
 
 CONFIGS = {

@@ -136,7 +136,7 @@ _RESUMABLE_CHANGES = ("epochs", "time_budget_s", "max_steps", "verbose", "log_ev
 # Fields of DrawConfig that only say how a canvas becomes notes: training never reads them,
 # so a resumed run may change them (the new values are stored and used from then on).
 DECODING_FIELDS = ("alpha", "decoder", "hold", "min_note_steps", "bridge_steps",
-                   "grid_steps", "density", "durations", "odd_onsets")
+                   "grid_steps", "density", "durations", "odd_onsets", "pitch_peaks")
 
 
 def _config_record(model_config, train_config, num_chunks):
