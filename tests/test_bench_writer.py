@@ -4,6 +4,7 @@ import dataclasses
 import json
 import types
 
+import numpy as np
 import pytest
 
 from benchmarks import bench_writer
@@ -115,3 +116,53 @@ def test_the_draw_spread_keeps_a_model_scored_before_at_the_same_step_and_settin
   assert bench_draws.find_model(stored, "/r/a", 2357, {**setting, "variant": "baseline"}) is None
   assert bench_draws.find_model(stored, "/r/c", 2357, setting) is None
   assert bench_draws.kept_models(tmp_path / "none.json") == []
+
+
+def test_the_profiles_section_stars_what_is_beyond_the_corpus_halves():
+  from benchmarks import bench_profiles  # pylint: disable=g-import-not-at-top
+  from draw_music.metric import profiles  # pylint: disable=g-import-not-at-top
+  names = profiles.PROFILE_NAMES
+  calibration = {k: np.array([0.01, 0.03, 0.02]) for k in names}
+  cells = {k: {"distance": 0.025, "within": True} for k in names}
+  cells["polyphony"] = {"distance": 0.05, "within": False}
+  records = [{"run": "/x/run_a", "variant": "writer", "step": 5485, "profiles": cells}]
+  args = types.SimpleNamespace(section="## Profiles", corpus="c", num_pieces=500, splits=3)
+  lines = bench_profiles.section_lines(records, calibration, args)
+  assert lines[0] == "## Profiles"
+  assert "| median | " + " | ".join(["0.020"] * len(names)) + " |" in lines
+  assert "| largest | " + " | ".join(["0.030"] * len(names)) + " |" in lines
+  row = [line for line in lines if line.startswith("| run_a |")]
+  want = ["0.050 *" if k == "polyphony" else "0.025" for k in names]
+  assert row == ["| run_a | writer | 5485 | " + " | ".join(want)
+                 + f" | {len(names) - 1} of {len(names)} |"]
+
+
+def test_the_profiles_bench_scores_a_folder_with_each_variants_decoder(tmp_path, capsys):
+  from benchmarks import bench_profiles  # pylint: disable=g-import-not-at-top
+  from draw_music.metric import profiles  # pylint: disable=g-import-not-at-top
+  from draw_music.writer import model as model_lib  # pylint: disable=g-import-not-at-top
+  from draw_music.writer import train  # pylint: disable=g-import-not-at-top
+  from tests import helpers  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(2)
+  rolls = [helpers.random_roll(rng, 16 * k, 0.4) for k in (3, 5, 2, 4)]
+  chunks = np.concatenate([r.reshape(-1, 16, 128) for r in rolls])
+  piece_index = np.concatenate([np.full(len(r) // 16, i) for i, r in enumerate(rolls)])
+  config = dataclasses.replace(model_lib.get_config("tiny"), decoder="notes")
+  train.train(config, chunks, piece_index, tmp_path, train.TrainConfig(
+      max_steps=2, verbose=False, seed=3), rolls=rolls)
+  reference = profiles.profiles(chunks)
+  calibration = profiles.calibrate(chunks, piece_index, 3)
+  records = bench_profiles.score_run(tmp_path, ["writer", "writer (without pitch peaks)"], 6,
+                                     reference, calibration)
+  assert [r["variant"] for r in records] == ["writer", "writer (without pitch peaks)"]
+  assert all(r["seed"] == 3 and r["step"] == 2 for r in records)
+  for r in records:
+    assert set(r["profiles"]) == set(profiles.PROFILE_NAMES)
+    for k, v in r["profiles"].items():
+      assert 0 <= v["distance"] <= 1
+      assert v["within"] == (v["distance"] <= calibration[k].max())
+  with pytest.raises(SystemExit) as e:
+    bench_profiles.main(["--runs", str(tmp_path), "--variants", "writer,nope"])
+  assert e.value.code == 2 and "unknown variant 'nope'" in capsys.readouterr().err
+  with pytest.raises(SystemExit):
+    bench_profiles.main(["--runs", str(tmp_path / "none")])

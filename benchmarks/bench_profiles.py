@@ -1,0 +1,151 @@
+r"""The writer's pieces by measures that are not the signature's features: profiles.
+
+    python -m benchmarks.bench_profiles --runs RUN[,RUN...] \
+        [--variants writer,writer (without pitch peaks)] \
+        [--corpus ../shared/data/beethoven_piano] [--num_pieces 500] [--splits 10] \
+        [--out_dir out/bench_profiles] [--out BENCHMARKS.md] [--section TITLE]
+
+The set-level judgement of `bench_writer` reads the 17 features and the `extended` ones. A
+recipe could learn to please those and still get the music wrong elsewhere, so this script
+looks at the same kind of pieces through `metric.profiles`: pitch classes, registers,
+polyphony (pitches on per step), onset positions in the beat, melodic intervals, note
+lengths and chord sizes, each a histogram pooled over the set, compared with the corpus's
+by the total variation distance. The yardstick is the distance between two piece-level
+halves of the corpus (`profiles.calibrate`, `--splits` random splits, seed 0): a set within
+the halves' largest distance is as near the corpus as one half of it is to the other.
+
+For every training folder of `--runs` and every variant of `--variants`
+(`bench_writer.VARIANTS`; its decoding fields replace the folder's, as in `bench_draws`),
+`--num_pieces` pieces come straight from the sampler (seed = the folder's training seed,
+the draw `bench_writer` scores), with no selection. Writes `bench_profiles.json` (every
+distance, the corpus halves' distances, the command) under `--out_dir`, and the section
+`--section` of `--out`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import pathlib
+import sys
+
+import numpy as np
+
+from benchmarks import bench_writer
+from benchmarks import common
+from draw_music import results
+from draw_music.corpora import corpus as corpus_lib
+from draw_music.metric import profiles
+from draw_music.writer import generate
+from draw_music.writer import train
+
+SECTION = "## The writer by profiles: measures that are not the signature's features"
+
+
+def score_run(run, variants, num_pieces, reference, calibration):
+  """`[record]` of one training folder, one per variant."""
+  model, step = train.load_trained(run)
+  _, train_config = train.load_run_config(run)
+  trained_config = model.config
+  out = []
+  for variant in variants:
+    config = bench_writer.variant_config(variant)
+    model.config = dataclasses.replace(
+        trained_config, **{f: getattr(config, f) for f in train.DECODING_FIELDS})
+    model.reference_draw = None
+    _, rolls = generate.generate_rolls(model, num_pieces, model.config.alpha,
+                                       train_config.seed)
+    compared = profiles.compare(reference, rolls, calibration)
+    out.append({"run": str(run), "variant": variant, "step": step,
+                "seed": train_config.seed, "profiles": compared})
+    print(f"[{pathlib.Path(run).name}, {variant}] step {step}: " + ", ".join(
+        f"{k} {v['distance']:.3f}" for k, v in compared.items()), flush=True)
+  return out
+
+
+def section_lines(records, calibration, args):
+  names = profiles.PROFILE_NAMES
+  lines = [args.section, "",
+           f"Command: `{common.command_line('benchmarks.bench_profiles')}`  ",
+           f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC  ",
+           f"Machine: {common.machine_line()}  ", "",
+           f"Corpus `{args.corpus}`; {args.num_pieces} pieces per row straight from the "
+           "sampler (seed = training seed, the draw `bench_writer` scores), no selection. "
+           "Each cell: the total variation distance between the pieces' pooled histogram "
+           "and the corpus's (0: the same; 1: nothing in common); a star marks one beyond "
+           f"the largest distance between two piece-level halves of the corpus "
+           f"({args.splits} random splits, seed 0). `metric.profiles` says what each "
+           "histogram counts. Records: `bench_profiles.json` under the out_dir.", "",
+           "| corpus halves | " + " | ".join(names) + " |",
+           "|---|" + "---|" * len(names),
+           "| median | " + " | ".join(f"{np.median(calibration[k]):.3f}" for k in names)
+           + " |",
+           "| largest | " + " | ".join(f"{max(calibration[k]):.3f}" for k in names) + " |",
+           "",
+           "| model | variant | step | " + " | ".join(names) + " | within the halves |",
+           "|---|---|---|" + "---|" * len(names) + "---|"]
+  for r in records:
+    p = r["profiles"]
+    cells = [f"{p[k]['distance']:.3f}" + ("" if p[k]["within"] else " *") for k in names]
+    within = sum(p[k]["within"] for k in names)
+    lines.append(f"| {pathlib.Path(r['run']).name} | {r['variant']} | {r['step']} | "
+                 + " | ".join(cells) + f" | {within} of {len(names)} |")
+  return lines
+
+
+def main(argv=None):
+  parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_profiles")
+  parser.add_argument("--runs", required=True, help="training folders, comma list")
+  parser.add_argument("--variants", default="writer",
+                      help=f"whose decoders turn the canvases into notes, comma list of "
+                           f"{sorted(bench_writer.VARIANTS)}")
+  parser.add_argument("--corpus", default="../shared/data/beethoven_piano")
+  parser.add_argument("--num_pieces", type=int, default=500)
+  parser.add_argument("--splits", type=int, default=10)
+  parser.add_argument("--out_dir", default="out/bench_profiles")
+  parser.add_argument("--out", default="BENCHMARKS.md")
+  parser.add_argument("--section", default=SECTION)
+  args = parser.parse_args(argv)
+  if args.num_pieces < 1:
+    parser.error(f"--num_pieces must be a positive integer, got {args.num_pieces}")
+  if args.splits < 1:
+    parser.error(f"--splits must be a positive integer, got {args.splits}")
+  if not args.section.startswith("## "):
+    parser.error(f"--section must be a Markdown heading starting with '## ', got "
+                 f"{args.section!r}")
+  variants = args.variants.split(",")
+  for variant in variants:
+    if variant not in bench_writer.VARIANTS:
+      parser.error(f"--variants: unknown variant {variant!r}; expected one of "
+                   f"{sorted(bench_writer.VARIANTS)}")
+  runs = [pathlib.Path(r) for r in args.runs.split(",")]
+  for run in runs:
+    if not (run / "config.json").exists():
+      parser.error(f"--runs: {run} is not a training folder (no config.json)")
+
+  corpus = corpus_lib.load_corpus(args.corpus)
+  chunks, piece_index = corpus_lib.corpus_chunks(corpus.rolls, 104)
+  print(f"{len(corpus)} pieces, {len(chunks)} chunks; calibrating the profiles", flush=True)
+  reference = profiles.profiles(chunks)
+  calibration = profiles.calibrate(chunks, piece_index, args.splits, seed=0)
+  records = []
+  out_dir = pathlib.Path(args.out_dir)
+  for run in runs:
+    records += score_run(run, variants, args.num_pieces, reference, calibration)
+    # Written after every folder, so a stopped run keeps what it measured.
+    results.write_json(out_dir / "bench_profiles.json", {
+        "run": results.run_info({"runs": [str(r) for r in runs], "variants": variants,
+                                 "corpus": args.corpus, "num_pieces": args.num_pieces,
+                                 "splits": args.splits}, 0),
+        "corpus_halves": {k: [float(v) for v in calibration[k]] for k in calibration},
+        "corpus_profiles": {k: [float(v) for v in reference[k]] for k in reference},
+        "records": records})
+  lines = section_lines(records, calibration, args)
+  common.write_section(pathlib.Path(args.out), lines)
+  print("\n".join(lines))
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
