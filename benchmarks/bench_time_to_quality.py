@@ -71,7 +71,13 @@ def main(argv=None):
   parser.add_argument("--out", default="BENCHMARKS.md")
   parser.add_argument("--seed", type=int, default=0)
   parser.add_argument("--config", default="baseline", choices=sorted(model_lib.CONFIGS))
+  parser.add_argument("--section", default=SECTION,
+                      help="heading of the section written into --out (another heading keeps "
+                           "the section of an earlier run)")
   args = parser.parse_args(argv)
+  if not args.section.startswith("## "):
+    parser.error(f"--section must be a Markdown heading starting with '## ', got "
+                 f"{args.section!r}")
   marks = [float(m) for m in args.marks.split(",")]
 
   corpus = corpus_lib.load_corpus(args.corpus)
@@ -124,13 +130,13 @@ def write_section(args, out):
                 f"| t = {b['t_test']['t']:.2f}, p = {b['t_test']['p_value']:.3g} "
                 f"| {s['frechet']:.2f} | {s['diversity_ratio']:.2f} | {s['verdict']} |")
   cmd = common.command_line("benchmarks.bench_time_to_quality")
-  text = f"""{SECTION}
+  text = f"""{args.section}
 
 Command: `{cmd.strip()}`
 Date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}
 Machine: {common.machine_line()}; load average (1 / 5 / 15 min) at the end: {common.load_average()}
 
-Baseline config (`{out['config']}`), paper batch order, seed {out['seed']}, trained on
+Config `{out['config']}`, paper batch order, seed {out['seed']}, trained on
 `{out["corpus"]}` ({out["num_chunks"]} chunks of {out["chunk_steps"]} steps). Reference: 100 corpus chunks
 drawn with the seed; the corpus's own other {h['count']} chunks score
 **{h['mean']:.2f} +- {h['std']:.2f}** against it. At each mark (training time; the clock stops
