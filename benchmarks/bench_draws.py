@@ -25,7 +25,6 @@ grow by one model at a time.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime
 import json
 import pathlib
@@ -70,10 +69,7 @@ def main(argv=None):
   feature_sets = args.feature_sets.split(",")
   for feature_set in feature_sets:
     features.feature_names(feature_set)
-  runs = [pathlib.Path(r) for r in args.runs.split(",")]
-  for run in runs:
-    if not (run / "config.json").exists():
-      parser.error(f"--runs: {run} is not a training folder (no config.json)")
+  runs = common.training_folders(parser, args.runs)
 
   out_dir = pathlib.Path(args.out_dir)
   json_path = out_dir / "bench_draws.json"
@@ -100,10 +96,7 @@ def main(argv=None):
       print(f"{len(corpus)} pieces, {len(chunks)} chunks; calibrating the judgement",
             flush=True)
       judge = bench_writer.build_judge(chunks, piece_index, feature_sets, 0)
-    # Decode as the variant does (the training fields are the folder's own).
-    model.config = dataclasses.replace(
-        model.config, **{f: getattr(config, f) for f in train.DECODING_FIELDS})
-    model.reference_draw = None
+    bench_writer.decode_as(model, config)
     print(f"[{run.name}] step {step}: {args.draws} draws of {args.num_pieces}", flush=True)
     records = score_draws(model, config, args.draws, args.num_pieces, judge)
     entry = {"run": str(run), "step": step, **setting, "draws": []}

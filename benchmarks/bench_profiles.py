@@ -25,7 +25,6 @@ distance, the corpus halves' distances, the command) under `--out_dir`, and the 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime
 import pathlib
 import sys
@@ -47,13 +46,9 @@ def score_run(run, variants, num_pieces, reference, calibration):
   """`[record]` of one training folder, one per variant."""
   model, step = train.load_trained(run)
   _, train_config = train.load_run_config(run)
-  trained_config = model.config
   out = []
   for variant in variants:
-    config = bench_writer.variant_config(variant)
-    model.config = dataclasses.replace(
-        trained_config, **{f: getattr(config, f) for f in train.DECODING_FIELDS})
-    model.reference_draw = None
+    bench_writer.decode_as(model, bench_writer.variant_config(variant))
     _, rolls = generate.generate_rolls(model, num_pieces, model.config.alpha,
                                        train_config.seed)
     compared = profiles.compare(reference, rolls, calibration)
@@ -111,18 +106,13 @@ def main(argv=None):
     parser.error(f"--num_pieces must be a positive integer, got {args.num_pieces}")
   if args.splits < 1:
     parser.error(f"--splits must be a positive integer, got {args.splits}")
-  if not args.section.startswith("## "):
-    parser.error(f"--section must be a Markdown heading starting with '## ', got "
-                 f"{args.section!r}")
+  common.section_heading(parser, args.section)
   variants = args.variants.split(",")
   for variant in variants:
     if variant not in bench_writer.VARIANTS:
       parser.error(f"--variants: unknown variant {variant!r}; expected one of "
                    f"{sorted(bench_writer.VARIANTS)}")
-  runs = [pathlib.Path(r) for r in args.runs.split(",")]
-  for run in runs:
-    if not (run / "config.json").exists():
-      parser.error(f"--runs: {run} is not a training folder (no config.json)")
+  runs = common.training_folders(parser, args.runs)
 
   corpus = corpus_lib.load_corpus(args.corpus)
   chunks, piece_index = corpus_lib.corpus_chunks(corpus.rolls, 104)

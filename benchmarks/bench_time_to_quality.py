@@ -75,9 +75,7 @@ def main(argv=None):
                       help="heading of the section written into --out (another heading keeps "
                            "the section of an earlier run)")
   args = parser.parse_args(argv)
-  if not args.section.startswith("## "):
-    parser.error(f"--section must be a Markdown heading starting with '## ', got "
-                 f"{args.section!r}")
+  common.section_heading(parser, args.section)
   marks = [float(m) for m in args.marks.split(",")]
 
   corpus = corpus_lib.load_corpus(args.corpus)

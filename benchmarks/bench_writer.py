@@ -113,6 +113,15 @@ def variant_config(name):
   return dataclasses.replace(model_lib.get_config(base), **overrides)
 
 
+def decode_as(model, config):
+  """Makes `model` decode as `config` does: its decoding fields (`train.DECODING_FIELDS`)
+  replace the model's, the training fields stay the folder's own, and the reference draw
+  its decoder ranks against is made again."""
+  model.config = dataclasses.replace(
+      model.config, **{f: getattr(config, f) for f in train.DECODING_FIELDS})
+  model.reference_draw = None
+
+
 def training_key(config):
   """A folder name that is the same for configs that train identically."""
   fields = {k: v for k, v in dataclasses.asdict(config).items() if k not in train.DECODING_FIELDS}

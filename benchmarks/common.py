@@ -47,6 +47,23 @@ def compute_dtypes(parser, text):
   return dtypes
 
 
+def training_folders(parser, text):
+  """The comma list `text` of --runs as paths; a parser error naming the flag for one that
+  is not a training folder (no config.json)."""
+  runs = [pathlib.Path(r) for r in text.split(",")]
+  for run in runs:
+    if not (run / "config.json").exists():
+      parser.error(f"--runs: {run} is not a training folder (no config.json)")
+  return runs
+
+
+def section_heading(parser, text):
+  """`text` of --section, checked to be a `## ` Markdown heading (a parser error otherwise)."""
+  if not text.startswith("## "):
+    parser.error(f"--section must be a Markdown heading starting with '## ', got {text!r}")
+  return text
+
+
 def machine_line():
   """CPU, usable cores, system and versions: one line for a benchmark's section."""
   nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

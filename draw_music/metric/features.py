@@ -103,6 +103,11 @@ def _segment_stats(values, seg, counts):
 _BLOCK_CELLS = 1 << 22
 
 
+def pieces_per_block(length):
+  """Pieces of `length` steps in a block of at most `_BLOCK_CELLS` cells (at least one)."""
+  return max(1, _BLOCK_CELLS // (length * NUM_PITCHES))
+
+
 def _block_notes(rolls):
   """The notes of a `[m, T, 128]` block, from its active cells only.
 
@@ -202,7 +207,7 @@ def signatures(rolls, feature_set=DEFAULT_FEATURE_SET, return_degenerate=False):
   if length == 0:
     raise ValueError("rolls must have at least one time step, got T = 0")
   rolls = np.ascontiguousarray(rolls)  # a copy only when the input is not contiguous
-  block = max(1, _BLOCK_CELLS // (length * NUM_PITCHES))
+  block = pieces_per_block(length)
   if feature_set in ("extended", "candidates"):
     from draw_music.metric import features_extended  # pylint: disable=g-import-not-at-top  (cycle)
     compute, width = features_extended.block_signatures, len(CANDIDATE_NAMES)

@@ -87,7 +87,7 @@ def profiles(rolls, steps_per_beat=STEPS_PER_BEAT):
   steps_per_beat = int(steps_per_beat)
   total = None
   # Blocks of pieces bound the memory of the note arrays, as `features.signatures` does.
-  per_block = max(1, features._BLOCK_CELLS // max(1, rolls.shape[1] * rolls.shape[2]))  # pylint: disable=protected-access
+  per_block = features.pieces_per_block(max(1, rolls.shape[1]))
   for start in range(0, len(rolls), per_block):
     counts = _counts(np.ascontiguousarray(rolls[start:start + per_block]) != 0,
                      steps_per_beat)
