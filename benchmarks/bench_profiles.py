@@ -17,7 +17,8 @@ the halves' largest distance is as near the corpus as one half of it is to the o
 For every training folder of `--runs` and every variant of `--variants`
 (`bench_writer.VARIANTS`; its decoding fields replace the folder's, as in `bench_draws`),
 `--num_pieces` pieces come straight from the sampler (seed = the folder's training seed,
-the draw `bench_writer` scores), with no selection. Writes `bench_profiles.json` (every
+the draw `bench_writer` scores), with no selection. Beside the profiles, each set's semitone
+clusters (`profiles.semitone_clusters`), and those of `--corpus` and `--cluster_corpora`. Writes `bench_profiles.json` (every
 distance, the corpus halves' distances, the command) under `--out_dir`, and the section
 `--section` of `--out`.
 """
@@ -52,14 +53,16 @@ def score_run(run, variants, num_pieces, reference, calibration):
     _, rolls = generate.generate_rolls(model, num_pieces, model.config.alpha,
                                        train_config.seed)
     compared = profiles.compare(reference, rolls, calibration)
+    cells, pieces = profiles.semitone_clusters(rolls)
     out.append({"run": str(run), "variant": variant, "step": step,
-                "seed": train_config.seed, "profiles": compared})
+                "seed": train_config.seed, "profiles": compared,
+                "semitone_clusters": {"cells": cells, "pieces": pieces}})
     print(f"[{pathlib.Path(run).name}, {variant}] step {step}: " + ", ".join(
         f"{k} {v['distance']:.3f}" for k, v in compared.items()), flush=True)
   return out
 
 
-def section_lines(records, calibration, args):
+def section_lines(records, calibration, args, clusters=None):
   names = profiles.PROFILE_NAMES
   lines = [args.section, "",
            f"Command: `{common.command_line('benchmarks.bench_profiles')}`  ",
@@ -78,15 +81,27 @@ def section_lines(records, calibration, args):
            + " |",
            "| largest | " + " | ".join(f"{max(calibration[k]):.3f}" for k in names) + " |",
            "",
-           "| model | variant | step | " + " | ".join(names) + " | within the halves |",
-           "|---|---|---|" + "---|" * len(names) + "---|"]
+           "| model | variant | step | " + " | ".join(names) + " | within the halves | "
+           "semitone clusters: cells, pieces |",
+           "|---|---|---|" + "---|" * len(names) + "---|---|"]
   for r in records:
     p = r["profiles"]
     cells = [f"{p[k]['distance']:.3f}" + ("" if p[k]["within"] else " *") for k in names]
     within = sum(p[k]["within"] for k in names)
     lines.append(f"| {pathlib.Path(r['run']).name} | {r['variant']} | {r['step']} | "
-                 + " | ".join(cells) + f" | {within} of {len(names)} |")
+                 + " | ".join(cells) + f" | {within} of {len(names)} | "
+                 + _cluster_cell(r["semitone_clusters"]) + " |")
+  if clusters:
+    lines += ["", "Semitone clusters (`profiles.semitone_clusters`: the share of active cells "
+              "with an active semitone neighbour at the same step, and the share of chunks "
+              "or pieces with one) of the corpora's non-overlapping 104-step chunks: "
+              + "; ".join(f"`{name}` {_cluster_cell(c)}" for name, c in clusters.items())
+              + "."]
   return lines
+
+
+def _cluster_cell(clusters):
+  return f"{100 * clusters['cells']:.2f}%, {100 * clusters['pieces']:.1f}%"
 
 
 def main(argv=None):
@@ -101,6 +116,9 @@ def main(argv=None):
   parser.add_argument("--out_dir", default="out/bench_profiles")
   parser.add_argument("--out", default="BENCHMARKS.md")
   parser.add_argument("--section", default=SECTION)
+  parser.add_argument("--cluster_corpora", default="",
+                      help="more MIDI folders, comma list, whose semitone clusters are "
+                           "written beside --corpus's (default: --corpus alone)")
   args = parser.parse_args(argv)
   if args.num_pieces < 1:
     parser.error(f"--num_pieces must be a positive integer, got {args.num_pieces}")
@@ -119,6 +137,12 @@ def main(argv=None):
   print(f"{len(corpus)} pieces, {len(chunks)} chunks; calibrating the profiles", flush=True)
   reference = profiles.profiles(chunks)
   calibration = profiles.calibrate(chunks, piece_index, args.splits, seed=0)
+  clusters = {}
+  for folder in [args.corpus] + [c for c in args.cluster_corpora.split(",") if c]:
+    rolls = chunks if folder == args.corpus else corpus_lib.corpus_chunks(
+        corpus_lib.load_corpus(folder).rolls, 104)[0]
+    cells, pieces = profiles.semitone_clusters(rolls)
+    clusters[folder] = {"cells": cells, "pieces": pieces}
   records = []
   out_dir = pathlib.Path(args.out_dir)
   for run in runs:
@@ -130,8 +154,9 @@ def main(argv=None):
                                  "splits": args.splits}, 0),
         "corpus_halves": {k: [float(v) for v in calibration[k]] for k in calibration},
         "corpus_profiles": {k: [float(v) for v in reference[k]] for k in reference},
+        "corpus_semitone_clusters": clusters,
         "records": records})
-  lines = section_lines(records, calibration, args)
+  lines = section_lines(records, calibration, args, clusters)
   common.write_section(pathlib.Path(args.out), lines)
   print("\n".join(lines))
   return 0

@@ -80,8 +80,8 @@ _ODD_ONSETS = flags.DEFINE_enum("odd_onsets", None, ["none", "corpus"], "note de
                                 "it as often as the training corpus has them (needs an even "
                                 "--grid_steps; an odd --grid_steps alone turns it off)")
 _PITCH_PEAKS = flags.DEFINE_bool("pitch_peaks", None, "note decoder: read only the canvas's "
-                                 "peaks along pitch, so that of two neighbouring semitones at "
-                                 "one step only the more likely can sound")
+                                 "peaks along pitch (of two neighbouring semitones at one "
+                                 "step, the less likely is read as 0)")
 _LR_HALF_LIFE = flags.DEFINE_integer("lr_half_life", None, "beyond the paper: steps over "
                                      "which the learning rate halves, smoothly (0: constant)",
                                      lower_bound=0)

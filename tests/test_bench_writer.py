@@ -125,7 +125,8 @@ def test_the_profiles_section_stars_what_is_beyond_the_corpus_halves():
   calibration = {k: np.array([0.01, 0.03, 0.02]) for k in names}
   cells = {k: {"distance": 0.025, "within": True} for k in names}
   cells["polyphony"] = {"distance": 0.05, "within": False}
-  records = [{"run": "/x/run_a", "variant": "writer", "step": 5485, "profiles": cells}]
+  records = [{"run": "/x/run_a", "variant": "writer", "step": 5485, "profiles": cells,
+              "semitone_clusters": {"cells": 0.095, "pieces": 0.88}}]
   args = types.SimpleNamespace(section="## Profiles", corpus="c", num_pieces=500, splits=3)
   lines = bench_profiles.section_lines(records, calibration, args)
   assert lines[0] == "## Profiles"
@@ -134,7 +135,11 @@ def test_the_profiles_section_stars_what_is_beyond_the_corpus_halves():
   row = [line for line in lines if line.startswith("| run_a |")]
   want = ["0.050 *" if k == "polyphony" else "0.025" for k in names]
   assert row == ["| run_a | writer | 5485 | " + " | ".join(want)
-                 + f" | {len(names) - 1} of {len(names)} |"]
+                 + f" | {len(names) - 1} of {len(names)} | 9.50%, 88.0% |"]
+  clusters = {"c": {"cells": 0.0028, "pieces": 0.094}}
+  assert lines[-1] != bench_profiles.section_lines(records, calibration, args, clusters)[-1]
+  assert "`c` 0.28%, 9.4%." in bench_profiles.section_lines(records, calibration, args,
+                                                             clusters)[-1]
 
 
 def test_the_profiles_bench_scores_a_folder_with_each_variants_decoder(tmp_path, capsys):
@@ -158,6 +163,7 @@ def test_the_profiles_bench_scores_a_folder_with_each_variants_decoder(tmp_path,
   assert all(r["seed"] == 3 and r["step"] == 2 for r in records)
   for r in records:
     assert set(r["profiles"]) == set(profiles.PROFILE_NAMES)
+    assert 0 <= r["semitone_clusters"]["cells"] <= 1
     for k, v in r["profiles"].items():
       assert 0 <= v["distance"] <= 1
       assert v["within"] == (v["distance"] <= calibration[k].max())

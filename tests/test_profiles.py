@@ -137,3 +137,14 @@ def test_bad_input_is_named():
     profiles.calibrate(np.zeros((3, 16, 128), bool), [0, 1])
   with pytest.raises(ValueError, match="num_splits"):
     profiles.calibrate(np.zeros((2, 16, 128), bool), [0, 1], num_splits=0)
+
+
+def test_semitone_clusters_by_hand():
+  # Piece 0: 60 and 61 together for 2 steps, then 64 alone (2 steps): 4 of 6 cells clustered.
+  # Piece 1: 40 and 42 (a whole tone) for 3 steps: none. Cells: 4 of 12; pieces: 1 of 2.
+  rolls = np.stack([_roll(8, [(60, 0, 2), (61, 0, 2), (64, 2, 4)]),
+                    _roll(8, [(40, 0, 3), (42, 0, 3)])])
+  assert profiles.semitone_clusters(rolls) == (4 / 12, 0.5)
+  assert profiles.semitone_clusters(np.zeros((2, 8, 128), bool)) == (0.0, 0.0)
+  with pytest.raises(ValueError, match="rolls must have shape"):
+    profiles.semitone_clusters(np.zeros((2, 8, 12), bool))

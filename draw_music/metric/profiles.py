@@ -110,6 +110,27 @@ def distances(profiles_a, profiles_b):
   return {k: total_variation(profiles_a[k], profiles_b[k]) for k in PROFILE_NAMES}
 
 
+def semitone_clusters(rolls):
+  """How often a set sounds two neighbouring semitones at once.
+
+  Returns:
+    `(cells, pieces)`: the share of the set's active cells that have an active semitone
+    neighbour at the same step, and the share of its pieces that have at least one such
+    cell (0 and 0 for a silent set).
+  """
+  rolls = np.asarray(rolls) != 0
+  if rolls.ndim != 3 or rolls.shape[2] != features.NUM_PITCHES:
+    raise ValueError(f"rolls must have shape [n, T, {features.NUM_PITCHES}], got "
+                     f"{rolls.shape}")
+  pairs = rolls[..., 1:] & rolls[..., :-1]
+  clustered = np.zeros_like(rolls)
+  clustered[..., 1:] |= pairs
+  clustered[..., :-1] |= pairs
+  active = rolls.sum()
+  return (float(clustered.sum() / active) if active else 0.0,
+          float(clustered.any(axis=(1, 2)).mean()) if len(rolls) else 0.0)
+
+
 def calibrate(rolls, piece_index, num_splits=10, seed=0, steps_per_beat=STEPS_PER_BEAT):
   """How far apart two piece-level halves of a corpus are, profile by profile.
 

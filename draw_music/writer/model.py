@@ -123,8 +123,9 @@ class DrawConfig:
       distribution, ranked as the model ranks its pieces). Needs an even `grid_steps`.
     pitch_peaks: the 'notes' decoder reads only the canvas's peaks along pitch
       (`postprocess.pitch_peaks`): of two neighbouring semitones at one step, the less likely
-      is never on (real piano rolls almost never sound both; a canvas unsure between them
-      gives both).
+      is read as 0 (real piano rolls almost never sound both; a canvas unsure between them
+      gives both). The decoded pieces keep a few such pairs, from the sixteenth-note grid,
+      held notes and moved onsets.
     holdout: share of the chunks held out, as whole pieces, to choose the checkpoint on
       (`selection`; 0: none, every piece is trained on, as in the paper). Beyond the paper.
     select_every: steps between two scores of checkpoint selection (0: no selection, the

@@ -498,9 +498,11 @@ def pitch_peaks(values):
   never sound two neighbouring semitones at once: 0.16% to 0.54% of the active cells of the
   chunks of the five shared corpora (Beethoven, Chopin, Mozart, Schubert piano pieces, jazz
   solos) have an active semitone neighbour, where 9.5% of those of 500 pieces of a 30-minute
-  writer model (seed 0) decoded without it had, in 88% of the pieces (README, "The writer").
-  Only the stronger of the two stays, so the piece's density target goes to notes of its own
-  elsewhere.
+  writer model (seed 0) decoded without it had, in 88% of the pieces, and 2.2% of those
+  decoded with it (`benchmarks/bench_profiles.py`, BENCHMARKS.md). Only the stronger of the
+  two stays in the canvas, so the piece's density target goes to notes of its own
+  elsewhere; the decoder's grid (the larger of two steps), hysteresis, bridging and moved
+  onsets can still put two neighbours on together, which is why a few remain.
 
   Args:
     values: `[..., time, pitch]` float canvases; not modified.
@@ -543,7 +545,7 @@ def to_rolls(canvases, decoder="paper", alpha=0.25, hold=0.5, min_note_steps=2,
       note length is nearest its target (`choose_lengths`); None: every piece at `hold`.
     holds: the hold levels `length_targets` chooses from.
     peaks: the note decoder reads only the canvas's peaks along pitch (`pitch_peaks`): of
-      two neighbouring semitones at one step, the less likely is never on.
+      two neighbouring semitones at one step, the less likely is read as 0.
 
   Returns:
     `[n, time, pitch]` bool.
