@@ -96,7 +96,7 @@ def main(argv=None):
       print(f"{len(corpus)} pieces, {len(chunks)} chunks; calibrating the judgement",
             flush=True)
       judge = bench_writer.build_judge(chunks, piece_index, feature_sets, 0)
-    bench_writer.decode_as(model, config)
+    bench_writer.decode_as(model, config, run, step)
     print(f"[{run.name}] step {step}: {args.draws} draws of {args.num_pieces}", flush=True)
     records = score_draws(model, config, args.draws, args.num_pieces, judge)
     entry = {"run": str(run), "step": step, **setting, "draws": []}

@@ -49,7 +49,7 @@ def score_run(run, variants, num_pieces, reference, calibration):
   _, train_config = train.load_run_config(run)
   out = []
   for variant in variants:
-    bench_writer.decode_as(model, bench_writer.variant_config(variant))
+    bench_writer.decode_as(model, bench_writer.variant_config(variant), run, step)
     _, rolls = generate.generate_rolls(model, num_pieces, model.config.alpha,
                                        train_config.seed)
     compared = profiles.compare(reference, rolls, calibration)

@@ -52,8 +52,11 @@ SECTIONS = {False: "## The writer against the baseline: quality after the same m
 
 # Checkpoint selection as measured: 15% of the chunks held out, a score every 200 steps.
 SELECTION = {"holdout": 0.15, "select_every": 200, "select_pieces": 500}
-# The paper's constant learning rate, which the writer recipe kept until it halved its rate.
-CONSTANT_RATE = {"lr_half_life": 0, "lr_decay_start": 0}
+# The paper's constant learning rate, which the writer recipe kept until it halved its rate
+# (every variant measured before the recipe sampled from a fitted prior draws z ~ N(0, I)).
+CONSTANT_RATE = {"lr_half_life": 0, "lr_decay_start": 0, "prior": "standard"}
+# The paper's z ~ N(0, I), which the writer recipe sampled from until it fitted its prior.
+STANDARD_PRIOR = {"prior": "standard"}
 # name: (config name, overrides). The ablation runs them all.
 VARIANTS = {
     "baseline": ("baseline", {}),
@@ -69,6 +72,7 @@ VARIANTS = {
     "+beat windows": ("baseline", {"offset_grid": 8}),
     "+transposition": ("baseline", {"offset_grid": 104, "transpose": 5}),
     "+checkpoint selection": ("baseline", SELECTION),
+    "+fitted prior": ("baseline", {"prior": "fitted"}),
     "writer": ("writer", {}),
     # The recipe before its learning rate halved after 2,500 steps: the paper's constant rate
     # (records of "writer" measured before then carry this name; the "(one hold)" variants
@@ -85,12 +89,18 @@ VARIANTS = {
     "writer (one hold; onsets on the grid) + checkpoint selection": (
         "writer", {**CONSTANT_RATE, **SELECTION, "durations": "model", "odd_onsets": "none"}),
     # ... and before it read only the canvas's peaks along pitch (`pitch_peaks`).
-    "writer (without pitch peaks)": ("writer", {"pitch_peaks": False}),
+    "writer (without pitch peaks)": ("writer", {**STANDARD_PRIOR, "pitch_peaks": False}),
+    # ... and before it drew each piece's code from a Gaussian fitted to the training chunks'
+    # codes (`prior`): z ~ N(0, I), as the paper (records of "writer + fitted prior" are the
+    # recipe with it, measured before it took it).
+    "writer (standard prior)": ("writer", STANDARD_PRIOR),
+    "writer + fitted prior": ("writer", {"prior": "fitted"}),
     # The learning rate halving every 1,500 steps from the first step (tried before the
     # recipe's delayed halving: as good at 30 minutes, worse at 5).
-    "writer + lr half-life 1500": ("writer", {"lr_half_life": 1500, "lr_decay_start": 0}),
+    "writer + lr half-life 1500": ("writer", {**STANDARD_PRIOR, "lr_half_life": 1500,
+                                              "lr_decay_start": 0}),
     # A learning rate that halves every 3,000 steps, for long runs.
-    "writer (one hold) + lr half-life 3000": ("writer", {"lr_half_life": 3000,
+    "writer (one hold) + lr half-life 3000": ("writer", {**STANDARD_PRIOR, "lr_half_life": 3000,
                                                          "lr_decay_start": 0,
                                                          "durations": "model"}),
     # Transposition alone for long runs: the paper's chunks, each transposed by up to 5
@@ -113,13 +123,21 @@ def variant_config(name):
   return dataclasses.replace(model_lib.get_config(base), **overrides)
 
 
-def decode_as(model, config):
+def decode_as(model, config, run=None, step=None):
   """Makes `model` decode as `config` does: its decoding fields (`train.DECODING_FIELDS`)
   replace the model's, the training fields stay the folder's own, and the reference draw
-  its decoder ranks against is made again."""
+  its decoder ranks against is made again. Where `config` samples from a fitted prior, the
+  one fitted for `step` in the training folder `run` (`train.attach_latent_prior`; a
+  ValueError where there is none); else from N(0, I)."""
   model.config = dataclasses.replace(
       model.config, **{f: getattr(config, f) for f in train.DECODING_FIELDS})
   model.reference_draw = None
+  if config.prior == "fitted":
+    if run is None:
+      raise ValueError("decoding with a fitted prior needs the training folder and step")
+    train.attach_latent_prior(model, run, step)
+  else:
+    model.set_latent_prior(None)
 
 
 def training_key(config):

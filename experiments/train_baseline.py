@@ -82,6 +82,10 @@ _ODD_ONSETS = flags.DEFINE_enum("odd_onsets", None, ["none", "corpus"], "note de
 _PITCH_PEAKS = flags.DEFINE_bool("pitch_peaks", None, "note decoder: read only the canvas's "
                                  "peaks along pitch (of two neighbouring semitones at one "
                                  "step, the less likely is read as 0)")
+_PRIOR = flags.DEFINE_enum("prior", None, list(model_lib.PRIORS), "beyond the paper: where "
+                           "generation draws each piece's code: N(0, I) ('standard'), or a "
+                           "Gaussian fitted to the training chunks' codes when training "
+                           "ends ('fitted')")
 _LR_HALF_LIFE = flags.DEFINE_integer("lr_half_life", None, "beyond the paper: steps over "
                                      "which the learning rate halves, smoothly (0: constant)",
                                      lower_bound=0)
@@ -129,6 +133,7 @@ def model_config_from_flags():
                "bridge_steps": _BRIDGE_STEPS.value, "grid_steps": _GRID_STEPS.value,
                "density": _DENSITY.value, "durations": _DURATIONS.value,
                "odd_onsets": _ODD_ONSETS.value, "pitch_peaks": _PITCH_PEAKS.value,
+               "prior": _PRIOR.value,
                "holdout": _HOLDOUT.value, "select_every": _SELECT_EVERY.value,
                "select_pieces": _SELECT_PIECES.value}
   # Notes on an odd grid (1: every step) already start anywhere: a config that moves onsets

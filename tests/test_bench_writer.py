@@ -46,7 +46,15 @@ def test_the_recipe_and_its_before_and_after_variants():
   assert bench_writer.variant_config("writer") == writer
   constant = bench_writer.variant_config("writer (constant rate)")
   assert (writer.lr_half_life, writer.lr_decay_start) == (1000, 2500)
-  assert constant == dataclasses.replace(writer, lr_half_life=0, lr_decay_start=0)
+  assert constant == dataclasses.replace(writer, lr_half_life=0, lr_decay_start=0,
+                                         prior="standard")
+  # The recipe samples from its fitted prior; every variant measured before it took it, N(0, I).
+  assert writer.prior == "fitted"
+  assert bench_writer.variant_config("writer (standard prior)") == dataclasses.replace(
+      writer, prior="standard")
+  for name in bench_writer.VARIANTS:
+    if name.startswith("writer (") or name.startswith("writer + lr"):
+      assert bench_writer.variant_config(name).prior == "standard", name
   before = bench_writer.variant_config("writer (one hold; onsets on the grid)")
   assert before.odd_onsets == "none" and writer.odd_onsets == "corpus"
   assert before.durations == "model" and writer.durations == "corpus"
@@ -152,7 +160,8 @@ def test_the_profiles_bench_scores_a_folder_with_each_variants_decoder(tmp_path,
   rolls = [helpers.random_roll(rng, 16 * k, 0.4) for k in (3, 5, 2, 4)]
   chunks = np.concatenate([r.reshape(-1, 16, 128) for r in rolls])
   piece_index = np.concatenate([np.full(len(r) // 16, i) for i, r in enumerate(rolls)])
-  config = dataclasses.replace(model_lib.get_config("tiny"), decoder="notes")
+  # Fitted at the end of training: "writer" samples from that prior, the other from N(0, I).
+  config = dataclasses.replace(model_lib.get_config("tiny"), decoder="notes", prior="fitted")
   train.train(config, chunks, piece_index, tmp_path, train.TrainConfig(
       max_steps=2, verbose=False, seed=3), rolls=rolls)
   reference = profiles.profiles(chunks)

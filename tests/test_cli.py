@@ -30,6 +30,7 @@ def commands(tmp):
       ("experiments.table1_search", ["--tiny", "--corpus", empty], "--corpus"),
       ("experiments.tree_analysis", ["--results", missing], "--results"),
       ("draw_music.writer.generate", ["--checkpoint", empty], "--checkpoint"),
+      ("draw_music.writer.fit_prior", ["--checkpoint", missing], "--checkpoint"),
       ("draw_music.metric.evaluate", ["--reference", missing, "--pieces", empty], "--pieces"),
       ("draw_music.listening.render", [missing / "a.mid", "--out_dir", tmp / "wav",
                                        "--sample_rate", "0"], "--sample_rate"),

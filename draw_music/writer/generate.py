@@ -642,6 +642,11 @@ def _parser():
                       help="which weights of the run: 'selected' (the checkpoint chosen on "
                            "held-out pieces, where the run chose one; else the last) or "
                            "'last'")
+  parser.add_argument("--prior", default=None, choices=("standard", "fitted"),
+                      help="where the pieces' codes are drawn from: 'standard' (N(0, I), "
+                           "the paper's) or 'fitted' (the Gaussian fitted to the training "
+                           "corpus's codes, `draw_music.writer.fit_prior`); default: the "
+                           "run's config")
   parser.add_argument("--n", type=int, default=10, help="number of pieces")
   parser.add_argument("--alpha", type=float, default=None,
                       help="threshold after min-max normalisation (default: the config's)")
@@ -695,7 +700,11 @@ def main(argv=None):
   from draw_music.listening import page  # pylint: disable=g-import-not-at-top
   from draw_music.writer import train  # pylint: disable=g-import-not-at-top  (loads TensorFlow)
   try:
-    model, step = train.load_trained(args.checkpoint, choice=args.weights)
+    model, step = train.load_trained(args.checkpoint, choice=args.weights, with_prior=False)
+    if args.prior is not None:
+      model.config = dataclasses.replace(model.config, prior=args.prior)
+    if model.config.prior == "fitted":
+      train.attach_latent_prior(model, args.checkpoint, step)
   except (OSError, ValueError) as e:  # no folder, no config.json, no readable checkpoint
     return cli.fail(f"--checkpoint: {e}")
   alpha = model.config.alpha if args.alpha is None else args.alpha

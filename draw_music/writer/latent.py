@@ -22,6 +22,8 @@ model's own weights and its public `forward`; nothing in `model.py` changes.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import tensorflow as tf
 
@@ -29,12 +31,73 @@ METHODS = ("slerp", "lerp")
 
 
 def prior_latents(model, n, seed):
-  """`[n, num_steps, latent_dim]` float32: the `z` that `model.sample(n, seed)` decodes."""
+  """`[n, num_steps, latent_dim]` float32: the `z` that `model.sample(n, seed)` decodes
+  (from N(0, I), or from the model's fitted prior, `DrawModel.set_latent_prior`)."""
   cfg = model.config
   z = tf.random.stateless_normal(tf.stack([cfg.num_steps, n, cfg.latent_dim]),
                                  tf.constant([int(seed) % (2**63), 0], tf.int64),
                                  alg="philox")
-  return np.transpose(z.numpy(), (1, 0, 2))
+  return np.transpose(model._prior_z(z).numpy(), (1, 0, 2))  # pylint: disable=protected-access
+
+
+@dataclasses.dataclass(frozen=True)
+class LatentPrior:
+  """A Gaussian over a piece's whole code, `z` `[num_steps, latent_dim]` flattened:
+  `mean` `[num_steps * latent_dim]`, `chol` its covariance's lower Cholesky factor."""
+  mean: np.ndarray
+  chol: np.ndarray
+
+  def save(self, path):
+    np.savez(path, mean=self.mean, chol=self.chol)
+
+  @classmethod
+  def load(cls, path):
+    try:
+      with np.load(path) as f:
+        mean, chol = f["mean"].astype(np.float32), f["chol"].astype(np.float32)
+    except (OSError, ValueError, KeyError) as e:
+      raise ValueError(f"{path}: not a latent prior file ({e})") from e
+    if mean.ndim != 1 or chol.shape != (mean.size, mean.size) \
+        or not (np.isfinite(mean).all() and np.isfinite(chol).all()):
+      raise ValueError(f"{path}: a latent prior needs a finite mean [k] and a Cholesky "
+                       f"factor [k, k], got {mean.shape} and {chol.shape}")
+    return cls(mean, chol)
+
+
+def posterior_samples(model, chunks, passes, seed, batch_size=256):
+  """`[passes * n, num_steps * latent_dim]` float32: `passes` draws of `z` from the
+  encoder's posterior `q(z | x)` for every chunk (DRAW's `z[t]` depends on the earlier
+  steps' draws, so each is drawn by the model's own step loop with N(0, I) noise seeded by
+  `seed`)."""
+  cfg = model.config
+  chunks = np.asarray(chunks, np.float32)
+  rng = np.random.default_rng(seed)
+  out = []
+  for _ in range(passes):
+    for start in range(0, len(chunks), batch_size):
+      x = chunks[start:start + batch_size]
+      eps = rng.standard_normal((len(x), cfg.num_steps, cfg.latent_dim)).astype(np.float32)
+      z = model.forward(x, eps)["z"].numpy()
+      out.append(z.reshape(len(x), -1))
+  return np.concatenate(out)
+
+
+def fit_prior(model, chunks, passes=4, seed=0, ridge=1e-3):
+  """A Gaussian fitted to the aggregate posterior of `chunks`: the mean and covariance of
+  `posterior_samples` (`passes` draws per chunk), the covariance's diagonal raised by `ridge`
+  times its mean so that it factors. Beyond the paper, which samples `z ~ N(0, I)`: a VAE's
+  encoder rarely fills the whole prior, and codes drawn where it did not put its training
+  chunks decode to blurred, typical canvases ("ex-post density estimation", Ghosh et al.,
+  "From variational to deterministic autoencoders", ICLR 2020). One Gaussian over the whole
+  code keeps the steps' correlations and stays far from any one training chunk's code."""
+  z = posterior_samples(model, chunks, passes, seed).astype(np.float64)
+  if len(z) < 2:
+    raise ValueError("fitting a latent prior needs at least 2 posterior samples")
+  mean = z.mean(axis=0)
+  cov = np.cov(z, rowvar=False)
+  cov[np.diag_indices_from(cov)] += ridge * np.trace(cov) / len(cov)
+  chol = np.linalg.cholesky(cov)
+  return LatentPrior(mean.astype(np.float32), chol.astype(np.float32))
 
 
 def _lstm(gates, cell):

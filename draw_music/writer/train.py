@@ -17,6 +17,10 @@ command resumes). Layout of `out_dir`:
   selection.json  with checkpoint selection: every score, the selected one, the held-out
                   pieces
   tensorboard/    scalars: loss, reconstruction, kl (every `log_every` steps)
+  latent_prior/   `step-STEP.npz`: with `DrawConfig.prior='fitted'`, the Gaussian fitted
+                  to the training chunks' codes (`latent.fit_prior`) for the weights of that
+                  step; written when a run ends (for its final weights), or by
+                  `python -m draw_music.writer.fit_prior`
 
 Damaged checkpoints (a full disk, a crash during a copy). Resuming falls back to the newest
 full checkpoint that reads, prints one line per checkpoint it skipped (which, and why) and
@@ -51,6 +55,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from draw_music.writer import latent
 from draw_music.writer import model as model_lib
 from draw_music.writer import optim
 from draw_music.writer import pipeline
@@ -136,7 +141,30 @@ _RESUMABLE_CHANGES = ("epochs", "time_budget_s", "max_steps", "verbose", "log_ev
 # Fields of DrawConfig that only say how a canvas becomes notes: training never reads them,
 # so a resumed run may change them (the new values are stored and used from then on).
 DECODING_FIELDS = ("alpha", "decoder", "hold", "min_note_steps", "bridge_steps",
-                   "grid_steps", "density", "durations", "odd_onsets", "pitch_peaks")
+                   "grid_steps", "density", "durations", "odd_onsets", "pitch_peaks",
+                   "prior")
+
+LATENT_PRIOR_DIR = "latent_prior"
+# Posterior draws per training chunk that the fitted prior is fitted to.
+LATENT_PRIOR_PASSES = 4
+
+
+def latent_prior_path(out_dir, step):
+  """Where the latent prior fitted for the weights of `step` is kept."""
+  return pathlib.Path(out_dir) / LATENT_PRIOR_DIR / f"step-{int(step)}.npz"
+
+
+def write_latent_prior(out_dir, model, step, chunks, seed, overwrite=False):
+  """Fits `latent.fit_prior` to `chunks` for `model` (the weights of `step`) and keeps it
+  in the training folder (unless it is there already and not `overwrite`); its path."""
+  path = latent_prior_path(out_dir, step)
+  if overwrite or not path.exists():
+    prior = latent.fit_prior(model, chunks, passes=LATENT_PRIOR_PASSES, seed=seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + f".tmp{os.getpid()}.npz")
+    prior.save(tmp)
+    os.replace(tmp, path)
+  return path
 
 
 def _config_record(model_config, train_config, num_chunks):
@@ -229,7 +257,7 @@ def _none_readable(out_dir, skipped):
 CHOICES = ("selected", "last")
 
 
-def load_trained(out_dir, warn=_warn, choice="selected"):
+def load_trained(out_dir, warn=_warn, choice="selected", with_prior=True):
   """The model of a training folder, from the newest of its checkpoints that reads.
 
   Tries the selected weights (`selected/`, where the run chose its checkpoint on held-out
@@ -241,6 +269,8 @@ def load_trained(out_dir, warn=_warn, choice="selected"):
     out_dir: a training folder.
     warn: called with one line per skipped checkpoint (default: printed to stderr).
     choice: 'selected' (the selected weights where there are some) or 'last' (the newest).
+    with_prior: where the config's `prior` is 'fitted', set the model's latent prior from
+      `latent_prior/` (False: leave it N(0, I), to fit one).
 
   Returns:
     `(model, step)`.
@@ -248,6 +278,8 @@ def load_trained(out_dir, warn=_warn, choice="selected"):
   Raises:
     FileNotFoundError: `out_dir` has no config.json.
     NoReadableCheckpoint: no checkpoint, or none that reads.
+    ValueError: the config's prior is 'fitted' and none was fitted for the step loaded, or
+      its file does not read.
   """
   if choice not in CHOICES:
     raise ValueError(f"choice must be one of {CHOICES}, got {choice!r}")
@@ -278,7 +310,23 @@ def load_trained(out_dir, warn=_warn, choice="selected"):
       model.corpus_odd_shares = np.asarray(stats["odd_onset_shares"])
     if "note_lengths" in stats:  # nor these
       model.corpus_note_lengths = np.asarray(stats["note_lengths"])
-  return model, int(ckpt.step.numpy())
+  step = int(ckpt.step.numpy())
+  if with_prior and model_config.prior == "fitted":
+    attach_latent_prior(model, out_dir, step)
+  return model, step
+
+
+def attach_latent_prior(model, out_dir, step):
+  """Sets `model`'s latent prior to the one fitted for the weights of `step` in `out_dir`;
+  a ValueError saying how to fit it where there is none."""
+  path = latent_prior_path(out_dir, step)
+  if not path.exists():
+    raise ValueError(
+        f"{out_dir}: prior='fitted' samples from a latent prior fitted to the training "
+        f"corpus, but none was fitted for the weights of step {step} ({path} is missing): "
+        f"fit it with `python -m draw_music.writer.fit_prior --checkpoint {out_dir} "
+        "--corpus <the training corpus>`, or sample from N(0, I) (prior 'standard')")
+  model.set_latent_prior(latent.LatentPrior.load(path))
 
 
 def _write_weights(model, step, folder):
@@ -508,8 +556,13 @@ def train(model_config, chunks, piece_index, out_dir, train_config, rolls=None,
   if selector is not None and not selector.scored(step):
     select()
   _write_weights(model, step, out_dir / WEIGHTS_DIR)
+  trained_s = elapsed()  # the fit below is not training time
+  if model_config.prior == "fitted":
+    if train_config.verbose:
+      print("fitting the latent prior to the training chunks' codes", flush=True)
+    write_latent_prior(out_dir, model, step, chunks, seed)
   writer.flush()
-  return {"step": step, "epoch": step / steps_per_epoch, "elapsed_s": elapsed(),
+  return {"step": step, "epoch": step / steps_per_epoch, "elapsed_s": trained_s,
           "resumed_from": resumed_from, "last_loss": last_loss, "stopped_by": stopped_by,
           "skipped_checkpoints": [f"{p}: {r}" for p, r in skipped],
           "selected": None if selector is None else selector.selected}
