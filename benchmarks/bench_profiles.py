@@ -18,7 +18,11 @@ For every training folder of `--runs` and every variant of `--variants`
 (`bench_writer.VARIANTS`; its decoding fields replace the folder's, as in `bench_draws`),
 `--num_pieces` pieces come straight from the sampler (seed = the folder's training seed,
 the draw `bench_writer` scores), with no selection. Beside the profiles, each set's semitone
-clusters (`profiles.semitone_clusters`), and those of `--corpus` and `--cluster_corpora`. Writes `bench_profiles.json` (every
+clusters (`profiles.semitone_clusters`), and those of `--corpus` and `--cluster_corpora`;
+and how near each piece comes to copying a training chunk (`profiles.nearest_overlap`: its
+largest overlap with one of `--corpus`'s chunks, against the corpus's own chunks' with the
+chunks of its other pieces), so that a sampler that got nearer the corpus by copying it
+shows. Writes `bench_profiles.json` (every
 distance, the corpus halves' distances, the command) under `--out_dir`, and the section
 `--section` of `--out`.
 """
@@ -43,8 +47,9 @@ from draw_music.writer import train
 SECTION = "## The writer by profiles: measures that are not the signature's features"
 
 
-def score_run(run, variants, num_pieces, reference, calibration):
-  """`[record]` of one training folder, one per variant."""
+def score_run(run, variants, num_pieces, reference, calibration, chunks=None):
+  """`[record]` of one training folder, one per variant (with `chunks`, the training
+  chunks, also each piece's nearest overlap with one of them: `profiles.nearest_overlap`)."""
   model, step = train.load_trained(run)
   _, train_config = train.load_run_config(run)
   out = []
@@ -57,12 +62,18 @@ def score_run(run, variants, num_pieces, reference, calibration):
     out.append({"run": str(run), "variant": variant, "step": step,
                 "seed": train_config.seed, "profiles": compared,
                 "semitone_clusters": {"cells": cells, "pieces": pieces}})
+    if chunks is not None:
+      out[-1]["nearest_overlap"] = _overlap_summary(profiles.nearest_overlap(rolls, chunks))
     print(f"[{pathlib.Path(run).name}, {variant}] step {step}: " + ", ".join(
         f"{k} {v['distance']:.3f}" for k, v in compared.items()), flush=True)
   return out
 
 
-def section_lines(records, calibration, args, clusters=None):
+def _overlap_summary(overlaps):
+  return {"median": float(np.median(overlaps)), "largest": float(np.max(overlaps))}
+
+
+def section_lines(records, calibration, args, clusters=None, corpus_overlap=None):
   names = profiles.PROFILE_NAMES
   lines = [args.section, "",
            f"Command: `{common.command_line('benchmarks.bench_profiles')}`  ",
@@ -82,15 +93,24 @@ def section_lines(records, calibration, args, clusters=None):
            "| largest | " + " | ".join(f"{max(calibration[k]):.3f}" for k in names) + " |",
            "",
            "| model | variant | step | " + " | ".join(names) + " | within the halves | "
-           "semitone clusters: cells, pieces |",
-           "|---|---|---|" + "---|" * len(names) + "---|---|"]
+           "semitone clusters: cells, pieces |"
+           + (" nearest training chunk: median, largest overlap |" if corpus_overlap else ""),
+           "|---|---|---|" + "---|" * len(names) + "---|---|" + ("---|" if corpus_overlap
+                                                                 else "")]
   for r in records:
     p = r["profiles"]
     cells = [f"{p[k]['distance']:.3f}" + ("" if p[k]["within"] else " *") for k in names]
     within = sum(p[k]["within"] for k in names)
     lines.append(f"| {pathlib.Path(r['run']).name} | {r['variant']} | {r['step']} | "
                  + " | ".join(cells) + f" | {within} of {len(names)} | "
-                 + _cluster_cell(r["semitone_clusters"]) + " |")
+                 + _cluster_cell(r["semitone_clusters"]) + " |"
+                 + (f" {_overlap_cell(r['nearest_overlap'])} |" if corpus_overlap else ""))
+  if corpus_overlap:
+    lines += ["", "Nearest training chunk (`profiles.nearest_overlap`): for each piece, its "
+              "largest overlap with one of the corpus's chunks (cells active in both over "
+              "cells active in either; 1 would be a copy); the median over the pieces and "
+              "the largest. The corpus's own chunks against the chunks of its other pieces: "
+              f"{_overlap_cell(corpus_overlap)}."]
   if clusters:
     lines += ["", "Semitone clusters (`profiles.semitone_clusters`: the share of active cells "
               "with an active semitone neighbour at the same step, and the share of chunks "
@@ -98,6 +118,10 @@ def section_lines(records, calibration, args, clusters=None):
               + "; ".join(f"`{name}` {_cluster_cell(c)}" for name, c in clusters.items())
               + "."]
   return lines
+
+
+def _overlap_cell(overlap):
+  return f"{overlap['median']:.3f}, {overlap['largest']:.3f}"
 
 
 def _cluster_cell(clusters):
@@ -143,10 +167,12 @@ def main(argv=None):
         corpus_lib.load_corpus(folder).rolls, 104)[0]
     cells, pieces = profiles.semitone_clusters(rolls)
     clusters[folder] = {"cells": cells, "pieces": pieces}
+  corpus_overlap = _overlap_summary(profiles.nearest_overlap(chunks, chunks, piece_index,
+                                                             piece_index))
   records = []
   out_dir = pathlib.Path(args.out_dir)
   for run in runs:
-    records += score_run(run, variants, args.num_pieces, reference, calibration)
+    records += score_run(run, variants, args.num_pieces, reference, calibration, chunks)
     # Written after every folder, so a stopped run keeps what it measured.
     results.write_json(out_dir / "bench_profiles.json", {
         "run": results.run_info({"runs": [str(r) for r in runs], "variants": variants,
@@ -155,8 +181,9 @@ def main(argv=None):
         "corpus_halves": {k: [float(v) for v in calibration[k]] for k in calibration},
         "corpus_profiles": {k: [float(v) for v in reference[k]] for k in reference},
         "corpus_semitone_clusters": clusters,
+        "corpus_nearest_overlap": corpus_overlap,
         "records": records})
-  lines = section_lines(records, calibration, args, clusters)
+  lines = section_lines(records, calibration, args, clusters, corpus_overlap)
   common.write_section(pathlib.Path(args.out), lines)
   print("\n".join(lines))
   return 0

@@ -148,6 +148,12 @@ def test_the_profiles_section_stars_what_is_beyond_the_corpus_halves():
   assert lines[-1] != bench_profiles.section_lines(records, calibration, args, clusters)[-1]
   assert "`c` 0.28%, 9.4%." in bench_profiles.section_lines(records, calibration, args,
                                                              clusters)[-1]
+  records[0]["nearest_overlap"] = {"median": 0.181, "largest": 0.4496}
+  lines = bench_profiles.section_lines(records, calibration, args, clusters,
+                                       {"median": 0.1417, "largest": 0.3708})
+  row = [line for line in lines if line.startswith("| run_a |")]
+  assert row[0].endswith("| 9.50%, 88.0% | 0.181, 0.450 |")
+  assert any(line.endswith("other pieces: 0.142, 0.371.") for line in lines)
 
 
 def test_the_profiles_bench_scores_a_folder_with_each_variants_decoder(tmp_path, capsys):
@@ -167,12 +173,13 @@ def test_the_profiles_bench_scores_a_folder_with_each_variants_decoder(tmp_path,
   reference = profiles.profiles(chunks)
   calibration = profiles.calibrate(chunks, piece_index, 3)
   records = bench_profiles.score_run(tmp_path, ["writer", "writer (without pitch peaks)"], 6,
-                                     reference, calibration)
+                                     reference, calibration, chunks)
   assert [r["variant"] for r in records] == ["writer", "writer (without pitch peaks)"]
   assert all(r["seed"] == 3 and r["step"] == 2 for r in records)
   for r in records:
     assert set(r["profiles"]) == set(profiles.PROFILE_NAMES)
     assert 0 <= r["semitone_clusters"]["cells"] <= 1
+    assert 0 <= r["nearest_overlap"]["median"] <= r["nearest_overlap"]["largest"] <= 1
     for k, v in r["profiles"].items():
       assert 0 <= v["distance"] <= 1
       assert v["within"] == (v["distance"] <= calibration[k].max())

@@ -148,3 +148,29 @@ def test_semitone_clusters_by_hand():
   assert profiles.semitone_clusters(np.zeros((2, 8, 128), bool)) == (0.0, 0.0)
   with pytest.raises(ValueError, match="rolls must have shape"):
     profiles.semitone_clusters(np.zeros((2, 8, 12), bool))
+
+
+def test_nearest_overlap_by_hand_and_against_a_loop():
+  # Roll 0 shares 2 cells with chunk 0 (union 4: 0.5) and 1 with chunk 1 (union 3: 1/3).
+  rolls = np.zeros((2, 4, 128), bool)
+  rolls[0, 0, 60] = rolls[0, 1, 60] = rolls[0, 2, 64] = True
+  chunks = np.zeros((2, 4, 128), bool)
+  chunks[0, 0, 60] = chunks[0, 1, 60] = chunks[0, 3, 70] = True
+  chunks[1, 2, 64] = True
+  # Roll 1 is silent: 0 against either.
+  np.testing.assert_allclose(profiles.nearest_overlap(rolls, chunks), [0.5, 0.0])
+  # Leaving out the chunks of a roll's own piece: roll 0 (piece 7) loses chunk 0 (piece 7).
+  np.testing.assert_allclose(profiles.nearest_overlap(rolls, chunks, [7, 8], [7, 8]),
+                             [1 / 3, 0.0])
+  rng = np.random.default_rng(5)
+  a = rng.random((6, 16, 128)) < 0.03
+  b = rng.random((9, 16, 128)) < 0.05
+  b[4] = a[2]  # a copy: overlap 1
+  expected = [max((x & y).sum() / (x | y).sum() for y in b) for x in a]
+  got = profiles.nearest_overlap(a, b)
+  np.testing.assert_allclose(got, expected)
+  assert got[2] == 1.0
+  with pytest.raises(ValueError, match="go together"):
+    profiles.nearest_overlap(a, b, roll_pieces=np.arange(6))
+  with pytest.raises(ValueError, match="same length"):
+    profiles.nearest_overlap(a, b[:, :8])

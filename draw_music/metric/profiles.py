@@ -131,6 +131,38 @@ def semitone_clusters(rolls):
           float(clustered.any(axis=(1, 2)).mean()) if len(rolls) else 0.0)
 
 
+def nearest_overlap(rolls, chunks, roll_pieces=None, chunk_pieces=None):
+  """How near each roll comes to copying one of `chunks`: its largest overlap with any of
+  them, the Jaccard index of active cells (cells active in both over cells active in
+  either; 0 where both are silent).
+
+  `roll_pieces` and `chunk_pieces` (`[n]` and `[m]` piece ids, given together) leave out
+  the chunks of a roll's own piece: the corpus's chunks against the rest of the corpus give
+  how much unrelated chunks of real music share, the scale to read a generator's against.
+
+  Returns:
+    `[n]` float64 in [0, 1] (1: a roll is one of the chunks, cell for cell).
+  """
+  rolls, chunks = np.asarray(rolls) != 0, np.asarray(chunks) != 0
+  for name, x in (("rolls", rolls), ("chunks", chunks)):
+    if x.ndim != 3 or x.shape[2] != features.NUM_PITCHES:
+      raise ValueError(f"{name} must have shape [n, T, {features.NUM_PITCHES}], got "
+                       f"{x.shape}")
+  if rolls.shape[1] != chunks.shape[1]:
+    raise ValueError(f"rolls and chunks must have the same length, got {rolls.shape[1]} "
+                     f"and {chunks.shape[1]} steps")
+  if (roll_pieces is None) != (chunk_pieces is None):
+    raise ValueError("roll_pieces and chunk_pieces go together")
+  a = rolls.reshape(len(rolls), -1).astype(np.float32)
+  b = chunks.reshape(len(chunks), -1).astype(np.float32)
+  both = (a @ b.T).astype(np.float64)  # exact: counts far below 2**24
+  either = a.sum(1)[:, None] + b.sum(1)[None, :] - both
+  overlap = np.where(either > 0, both / np.maximum(either, 1), 0.0)
+  if roll_pieces is not None:
+    overlap[np.asarray(roll_pieces)[:, None] == np.asarray(chunk_pieces)[None, :]] = 0.0
+  return overlap.max(axis=1) if len(chunks) else np.zeros(len(rolls))
+
+
 def calibrate(rolls, piece_index, num_splits=10, seed=0, steps_per_beat=STEPS_PER_BEAT):
   """How far apart two piece-level halves of a corpus are, profile by profile.
 
