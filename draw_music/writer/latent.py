@@ -86,10 +86,12 @@ def fit_prior(model, chunks, passes=4, seed=0, ridge=1e-3):
   """A Gaussian fitted to the aggregate posterior of `chunks`: the mean and covariance of
   `posterior_samples` (`passes` draws per chunk), the covariance's diagonal raised by `ridge`
   times its mean so that it factors. Beyond the paper, which samples `z ~ N(0, I)`: a VAE's
-  encoder rarely fills the whole prior, and codes drawn where it did not put its training
-  chunks decode to blurred, typical canvases ("ex-post density estimation", Ghosh et al.,
-  "From variational to deterministic autoencoders", ICLR 2020). One Gaussian over the whole
-  code keeps the steps' correlations and stays far from any one training chunk's code."""
+  encoder rarely fills its whole prior, and codes drawn where it put no training chunk
+  decode to canvases unlike the corpus's; sampling from a density fitted to the encoder's
+  codes is "ex-post density estimation" (Ghosh et al., "From variational to deterministic
+  autoencoders", ICLR 2020). One Gaussian over the whole code keeps the steps'
+  correlations; it does not single out any one training chunk's code (BENCHMARKS.md
+  measures the pieces' overlap with the training chunks)."""
   z = posterior_samples(model, chunks, passes, seed).astype(np.float64)
   if len(z) < 2:
     raise ValueError("fitting a latent prior needs at least 2 posterior samples")
