@@ -290,8 +290,9 @@ def cpu_has_bf16_matmuls():
 # blur gave semitone clusters that real piano rolls almost never have); and each piece's
 # code is drawn from a Gaussian fitted to the codes the encoder gives the training chunks
 # instead of N(0, I) (`prior`: at 30 minutes it brought the `extended` Fréchet distance of
-# 3 seeds from 4.77, 4.66, 4.73 to 4.49, 4.52, 4.63, under the bound of 4.75; at 5 and 10
-# minutes it helps some seeds and not others, BENCHMARKS.md). Windows on every
+# 3 seeds from 4.77, 4.66, 4.73 to 4.49, 4.52, 4.63, under the bound of 4.75, and of a
+# fourth from 5.24 to 5.02, still over it; at 5 and 10 minutes it helps some seeds and not
+# others, BENCHMARKS.md). Windows on every
 # beat and transposition (`offset_grid`, `transpose`) are options, not part of it: in first
 # trials at the steps 10 minutes buy they made the pieces worse (README, "The writer"); so
 # is checkpoint selection on held-out pieces (`holdout`, `select_every`): measured on 3
