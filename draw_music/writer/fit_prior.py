@@ -15,6 +15,7 @@ description of where the encoder puts that corpus.
 from __future__ import annotations
 
 import json
+import pathlib
 import sys
 
 from draw_music import cli
@@ -66,7 +67,7 @@ def main(argv=None):
         flush=True)
   path = train.write_latent_prior(args.checkpoint, model, step, chunks, args.seed,
                                   overwrite=True)
-  config_path = train.pathlib.Path(args.checkpoint) / "config.json"
+  config_path = pathlib.Path(args.checkpoint) / "config.json"
   record = json.loads(config_path.read_text())
   record["model"]["prior"] = "fitted"
   config_path.write_text(json.dumps(record, indent=1) + "\n")

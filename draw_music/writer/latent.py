@@ -3,7 +3,7 @@ and paths between two pieces' latents.
 
 DRAW has one latent vector per step, `z[t]` for `t = 1..num_steps` (`[num_steps,
 latent_dim]` per chunk), so a chunk's code is `[num_steps, latent_dim]`. Built on the
-model's own weights and its public `forward`; nothing in `model.py` changes.
+model's own weights and its public `forward` and `draw_z`.
 
 - `encode`: the encoder's posterior means `mu[t]`, running the step loop with `eps = 0`, so
   `z[t] = mu[t]` and the canvas the encoder reads at step `t` is the one those means drew:
@@ -17,7 +17,10 @@ model's own weights and its public `forward`; nothing in `model.py` changes.
   stays at a typical length, where a straight line through the middle would shrink it
   towards 0, which the decoder turns into a quieter, blurred canvas), or lerped
   (`method='lerp'`).
-- `prior_latents`: the same `z ~ N(0, I)` draws as `DrawModel.sample` for a seed.
+- `prior_latents`: the same `z` draws as `DrawModel.sample` for a seed (`DrawModel.draw_z`:
+  N(0, I), or the model's fitted prior).
+- `fit_prior`: that fitted prior, a Gaussian over the whole code fitted to the encoder's
+  posterior draws of the training chunks (`DrawConfig.prior='fitted'`).
 """
 
 from __future__ import annotations
@@ -27,17 +30,15 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
+from draw_music.writer import model as model_lib
+
 METHODS = ("slerp", "lerp")
 
 
 def prior_latents(model, n, seed):
   """`[n, num_steps, latent_dim]` float32: the `z` that `model.sample(n, seed)` decodes
   (from N(0, I), or from the model's fitted prior, `DrawModel.set_latent_prior`)."""
-  cfg = model.config
-  z = tf.random.stateless_normal(tf.stack([cfg.num_steps, n, cfg.latent_dim]),
-                                 tf.constant([int(seed) % (2**63), 0], tf.int64),
-                                 alg="philox")
-  return np.transpose(model._prior_z(z).numpy(), (1, 0, 2))  # pylint: disable=protected-access
+  return np.transpose(model.draw_z(n, model_lib.seed_pair(seed)).numpy(), (1, 0, 2))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -913,12 +913,15 @@ class DrawModel(keras.Model):
     if hasattr(self, "reference_draw"):
       self.reference_draw = None  # drawn from the prior it had
 
-  def _prior_z(self, noise):
-    """`z` `[num_steps, n, latent_dim]` from standard normal `noise` of that shape."""
+  def draw_z(self, n, seed):
+    """The `z` `[num_steps, n, latent_dim]` that `sample(n, seed)` decodes: standard normal
+    noise from the philox stream of `seed` (`seed_pair`), through the fitted prior where
+    one is set (`set_latent_prior`)."""
+    cfg = self.config
+    noise = tf.random.stateless_normal(tf.stack([cfg.num_steps, n, cfg.latent_dim]), seed,
+                                       alg="philox")
     if self.latent_prior is None:
       return noise
-    cfg = self.config
-    n = tf.shape(noise)[1]
     flat = tf.reshape(tf.transpose(noise, [1, 0, 2]), [n, cfg.num_steps * cfg.latent_dim])
     flat = self.latent_prior.mean[None, :] + tf.matmul(flat, self.latent_prior.chol,
                                                        transpose_b=True)
@@ -926,8 +929,7 @@ class DrawModel(keras.Model):
 
   def _generate(self, n, seed):
     cfg = self.config
-    z = self._prior_z(tf.random.stateless_normal(
-        tf.stack([cfg.num_steps, n, cfg.latent_dim]), seed, alg="philox"))
+    z = self.draw_z(n, seed)
     canvases = self._decode_canvases(z, probabilities=True)
     return tf.reshape(canvases, [n, cfg.num_steps, cfg.chunk_steps, cfg.num_pitches])
 
@@ -954,8 +956,7 @@ class DrawModel(keras.Model):
       self._sample_fn = tf.function(
           self._generate, jit_compile=False,
           input_signature=[tf.TensorSpec([], tf.int32), tf.TensorSpec([2], tf.int64)])
-    seed_pair = tf.constant([int(seed) % (2**63), 0], tf.int64)
-    return self._sample_fn(tf.constant(int(n), tf.int32), seed_pair)
+    return self._sample_fn(tf.constant(int(n), tf.int32), seed_pair(seed))
 
   # ------------------------------------------------------------------------ serialisation
 
@@ -967,6 +968,11 @@ class DrawModel(keras.Model):
   @classmethod
   def from_config(cls, config):
     return cls(**config)
+
+
+def seed_pair(seed):
+  """The `[2]` int64 philox seed of an int sampler seed (`DrawModel.sample`, `draw_z`)."""
+  return tf.constant([int(seed) % (2**63), 0], tf.int64)
 
 
 def _forget_bias(units):
