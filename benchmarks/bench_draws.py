@@ -1,6 +1,7 @@
 r"""How much the set-level numbers move from one draw of pieces to the next, same model.
 
-    python -m benchmarks.bench_draws --runs RUN[,RUN...] [--variant writer] [--draws 5] \
+    python -m benchmarks.bench_draws --runs RUN[,RUN...] [--variant writer[,VARIANT...]] \
+        [--draws 5] \
         [--corpus ../shared/data/beethoven_piano] [--feature_sets rizo17,extended] \
         [--num_pieces 500] [--out BENCHMARKS.md]
 
@@ -9,14 +10,16 @@ r"""How much the set-level numbers move from one draw of pieces to the next, sam
 near the bound, whether it passes can depend on the draw as much as on the model. This
 script scores `--draws` draws of each trained model (sampler seeds 0, 1, ...; the
 bench_writer record's own draw is among them when its seed is below `--draws`), straight
-from the sampler through `--variant`'s decoder, judged exactly as bench_writer judges
+from the sampler through the decoder of each of `--variant` (a comma list of bench_writer
+variants, e.g. the recipe at several temperatures), judged exactly as bench_writer judges
 (`bench_writer.build_judge` / `score`, judgement seed 0), and writes per model and feature
 set every draw's Fréchet distance, their median and range, and how many are under the
 bound. Nothing is chosen: every draw is reported.
 
 Writes `bench_draws.json` (every draw's numbers, the config and the command) under
 `--out_dir`, and the section "## The writer: draw-to-draw spread of the set-level numbers"
-of `--out`, with a row per model of `--runs`. A model already in that JSON, scored with the
+of `--out`, with a row per model of `--runs`, variant and feature set. A model already in
+that JSON, scored with the
 same variant, draws, pieces, corpus and feature sets at the step its folder holds now, is
 kept, not scored again (its draws are seeded, so they would come out the same): a table can
 grow by one model at a time.
@@ -51,7 +54,7 @@ def main(argv=None):
   parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_draws")
   parser.add_argument("--runs", required=True, help="training folders, comma list")
   parser.add_argument("--variant", default="writer",
-                      help=f"whose decoder turns the canvases into notes, one of "
+                      help=f"whose sampler and decoder make the pieces, a comma list of "
                            f"{sorted(bench_writer.VARIANTS)}")
   parser.add_argument("--draws", type=int, default=5)
   parser.add_argument("--corpus", default="../shared/data/beethoven_piano")
@@ -65,7 +68,7 @@ def main(argv=None):
   args = parser.parse_args(argv)
   if args.draws < 1:
     parser.error(f"--draws must be a positive integer, got {args.draws}")
-  config = bench_writer.variant_config(args.variant)
+  configs = {v: bench_writer.variant_config(v) for v in args.variant.split(",")}
   feature_sets = args.feature_sets.split(",")
   for feature_set in feature_sets:
     features.feature_names(feature_set)
@@ -73,10 +76,11 @@ def main(argv=None):
 
   out_dir = pathlib.Path(args.out_dir)
   json_path = out_dir / "bench_draws.json"
-  setting = {"variant": args.variant, "num_draws": args.draws, "num_pieces": args.num_pieces,
-             "corpus": args.corpus, "feature_sets": feature_sets}
+  setting = {"num_draws": args.draws, "num_pieces": args.num_pieces, "corpus": args.corpus,
+             "feature_sets": feature_sets}
   stored = kept_models(json_path)
-  run_info = results.run_info({"runs": [str(r) for r in runs], **setting}, 0)
+  run_info = results.run_info({"runs": [str(r) for r in runs], "variants": list(configs),
+                               **setting}, 0)
 
   def save(models):
     results.write_json(json_path, {"run": run_info, "models": models})
@@ -85,34 +89,37 @@ def main(argv=None):
   out = []
   for run in runs:
     model, step = train.load_trained(run)
-    earlier = find_model(stored, str(run), step, setting)
-    if earlier is not None:
-      print(f"[{run.name}] step {step}: kept from {json_path}", flush=True)
-      out.append(earlier)
-      continue
-    if judge is None:
-      corpus = corpus_lib.load_corpus(args.corpus)
-      chunks, piece_index = corpus_lib.corpus_chunks(corpus.rolls, 104)
-      print(f"{len(corpus)} pieces, {len(chunks)} chunks; calibrating the judgement",
+    for variant, config in configs.items():
+      kept_as = {**setting, "variant": variant}
+      earlier = find_model(stored, str(run), step, kept_as)
+      if earlier is not None:
+        print(f"[{run.name}, {variant}] step {step}: kept from {json_path}", flush=True)
+        out.append(earlier)
+        continue
+      if judge is None:
+        corpus = corpus_lib.load_corpus(args.corpus)
+        chunks, piece_index = corpus_lib.corpus_chunks(corpus.rolls, 104)
+        print(f"{len(corpus)} pieces, {len(chunks)} chunks; calibrating the judgement",
+              flush=True)
+        judge = bench_writer.build_judge(chunks, piece_index, feature_sets, 0)
+      bench_writer.decode_as(model, config, run, step)
+      print(f"[{run.name}, {variant}] step {step}: {args.draws} draws of {args.num_pieces}",
             flush=True)
-      judge = bench_writer.build_judge(chunks, piece_index, feature_sets, 0)
-    bench_writer.decode_as(model, config, run, step)
-    print(f"[{run.name}] step {step}: {args.draws} draws of {args.num_pieces}", flush=True)
-    records = score_draws(model, config, args.draws, args.num_pieces, judge)
-    entry = {"run": str(run), "step": step, **setting, "draws": []}
-    for seed, record in enumerate(records):
-      entry["draws"].append({"seed": seed, **{
-          fs: {k: record[fs]["set_level"][k] for k in ("frechet", "p_value",
-                                                        "diversity_ratio", "bound_view")}
-          | {"bound": record[fs]["set_level"]["thresholds"]["frechet_bound"]}
-          for fs in feature_sets}})
-      print("  seed %d: %s" % (seed, ", ".join(
-          f"{fs} {record[fs]['set_level']['frechet']:.2f}" for fs in feature_sets)),
-            flush=True)
-    out.append(entry)
-    # Written after every model, so a stopped run keeps what it scored.
-    stored = [m for m in stored if not _same(m, str(run), setting)] + [entry]
-    save(stored)
+      records = score_draws(model, config, args.draws, args.num_pieces, judge)
+      entry = {"run": str(run), "step": step, **kept_as, "draws": []}
+      for seed, record in enumerate(records):
+        entry["draws"].append({"seed": seed, **{
+            fs: {k: record[fs]["set_level"][k] for k in ("frechet", "p_value",
+                                                          "diversity_ratio", "bound_view")}
+            | {"bound": record[fs]["set_level"]["thresholds"]["frechet_bound"]}
+            for fs in feature_sets}})
+        print("  seed %d: %s" % (seed, ", ".join(
+            f"{fs} {record[fs]['set_level']['frechet']:.2f}" for fs in feature_sets)),
+              flush=True)
+      out.append(entry)
+      # Written after every model, so a stopped run keeps what it scored.
+      stored = [m for m in stored if not _same(m, str(run), kept_as)] + [entry]
+      save(stored)
   save(stored)  # also when every model was kept: the run's config names this command
   lines = section_lines(out, feature_sets, args)
   common.write_section(pathlib.Path(args.out), lines)
@@ -155,18 +162,19 @@ def section_lines(models, feature_sets, args):
            f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC  ",
            f"Machine: {common.machine_line()}  ", "",
            f"Each trained model scored on {args.draws} draws of {args.num_pieces} pieces "
-           f"(sampler seeds 0 to {args.draws - 1}), straight from the sampler through the "
-           f"'{args.variant}' decoder, judged as `benchmarks/bench_writer.py` judges (its "
+           f"(sampler seeds 0 to {args.draws - 1}), straight from the sampler of each "
+           "variant through its decoder, judged as `benchmarks/bench_writer.py` judges (its "
            "record of a model is the draw whose seed is the training seed). Every draw is "
            "listed; none is chosen.", "",
-           "| model | step | feature set | bound | Fréchet of each draw | median | under the "
-           "bound |", "|---|---|---|---|---|---|---|"]
+           "| model | variant | step | feature set | bound | Fréchet of each draw | median | "
+           "under the bound |", "|---|---|---|---|---|---|---|---|"]
   for m in models:
     for fs in feature_sets:
       values = [d[fs]["frechet"] for d in m["draws"]]
       bound = m["draws"][0][fs]["bound"]
       under = sum(v < bound for v in values)
-      lines.append(f"| {pathlib.Path(m['run']).name} | {m['step']} | {fs} | {bound:.2f} | "
+      lines.append(f"| {pathlib.Path(m['run']).name} | {m['variant']} | {m['step']} | {fs} | "
+                   f"{bound:.2f} | "
                    + ", ".join(f"{v:.2f}" for v in values)
                    + f" | {statistics.median(values):.2f} | {under} of {len(values)} |")
   return lines

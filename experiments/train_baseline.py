@@ -86,6 +86,8 @@ _PRIOR = flags.DEFINE_enum("prior", None, list(model_lib.PRIORS), "beyond the pa
                            "generation draws each piece's code: N(0, I) ('standard'), or a "
                            "Gaussian fitted to the training chunks' codes when training "
                            "ends ('fitted')")
+_TEMPERATURE = flags.DEFINE_float("temperature", None, "beyond the paper: generation scales "
+                                  "the prior's noise by this (1: the prior itself)")
 _LR_HALF_LIFE = flags.DEFINE_integer("lr_half_life", None, "beyond the paper: steps over "
                                      "which the learning rate halves, smoothly (0: constant)",
                                      lower_bound=0)
@@ -133,7 +135,7 @@ def model_config_from_flags():
                "bridge_steps": _BRIDGE_STEPS.value, "grid_steps": _GRID_STEPS.value,
                "density": _DENSITY.value, "durations": _DURATIONS.value,
                "odd_onsets": _ODD_ONSETS.value, "pitch_peaks": _PITCH_PEAKS.value,
-               "prior": _PRIOR.value,
+               "prior": _PRIOR.value, "temperature": _TEMPERATURE.value,
                "holdout": _HOLDOUT.value, "select_every": _SELECT_EVERY.value,
                "select_pieces": _SELECT_PIECES.value}
   # Notes on an odd grid (1: every step) already start anywhere: a config that moves onsets

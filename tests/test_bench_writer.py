@@ -47,14 +47,27 @@ def test_the_recipe_and_its_before_and_after_variants():
   constant = bench_writer.variant_config("writer (constant rate)")
   assert (writer.lr_half_life, writer.lr_decay_start) == (1000, 2500)
   assert constant == dataclasses.replace(writer, lr_half_life=0, lr_decay_start=0,
-                                         prior="standard")
+                                         prior="standard", temperature=1.0)
   # The recipe samples from its fitted prior; every variant measured before it took it, N(0, I).
   assert writer.prior == "fitted"
   assert bench_writer.variant_config("writer (standard prior)") == dataclasses.replace(
-      writer, prior="standard")
+      writer, prior="standard", temperature=1.0)
   for name in bench_writer.VARIANTS:
-    if name.startswith("writer (") or name.startswith("writer + lr"):
+    if (name.startswith("writer (") and name != "writer (untempered)") \
+        or name.startswith("writer + lr"):
       assert bench_writer.variant_config(name).prior == "standard", name
+  # ... at a temperature of 0.7; every variant measured before it took that, at 1.
+  assert writer.temperature == 0.7
+  untempered = bench_writer.variant_config("writer (untempered)")
+  assert untempered == dataclasses.replace(writer, temperature=1.0)
+  assert bench_writer.variant_config("writer + fitted prior") == untempered
+  for name in bench_writer.VARIANTS:
+    if name.startswith("writer (") or name.startswith("writer +"):
+      assert bench_writer.variant_config(name).temperature == 1.0, name
+  for t in (0.85, 0.55):  # the temperatures 0.7 was chosen among: decoding only
+    other = bench_writer.variant_config(f"writer at temperature {t}")
+    assert other == dataclasses.replace(writer, temperature=t)
+    assert bench_writer.training_key(other) == bench_writer.training_key(writer)
   before = bench_writer.variant_config("writer (one hold; onsets on the grid)")
   assert before.odd_onsets == "none" and writer.odd_onsets == "corpus"
   assert before.durations == "model" and writer.durations == "corpus"
@@ -80,8 +93,10 @@ def test_the_draw_spread_section_lists_every_draw_with_its_median_and_count():
   from benchmarks import bench_draws  # pylint: disable=g-import-not-at-top
   draw = lambda seed, a, b: {"seed": seed, "rizo17": {"frechet": a, "bound": 4.53},
                              "extended": {"frechet": b, "bound": 4.75}}
-  models = [{"run": "/x/run_a", "step": 2357,
-             "draws": [draw(0, 2.5, 4.98), draw(1, 2.7, 4.60), draw(2, 4.6, 4.74)]}]
+  models = [{"run": "/x/run_a", "variant": "writer", "step": 2357,
+             "draws": [draw(0, 2.5, 4.98), draw(1, 2.7, 4.60), draw(2, 4.6, 4.74)]},
+            {"run": "/x/run_a", "variant": "writer (untempered)", "step": 2357,
+             "draws": [draw(0, 4.9, 5.10), draw(1, 3.1, 4.70), draw(2, 3.0, 4.80)]}]
   args = types.SimpleNamespace(draws=3, num_pieces=500, variant="writer",
                                section="## Draws of other models")
   lines = bench_draws.section_lines(models, ["rizo17", "extended"], args)
@@ -89,8 +104,13 @@ def test_the_draw_spread_section_lists_every_draw_with_its_median_and_count():
   rows = [line for line in lines if line.startswith("| run_a |")]
   # Medians and counts by hand: 17 features 2.7, two of three under 4.53; extended 4.74,
   # two of three under 4.75 (4.98 is not).
-  assert rows == ["| run_a | 2357 | rizo17 | 4.53 | 2.50, 2.70, 4.60 | 2.70 | 2 of 3 |",
-                  "| run_a | 2357 | extended | 4.75 | 4.98, 4.60, 4.74 | 4.74 | 2 of 3 |"]
+  # The second variant, same model: 3.1 of 4.9, 3.1, 3.0, two under; 4.80 of 5.10, 4.70,
+  # 4.80, one under.
+  assert rows == [
+      "| run_a | writer | 2357 | rizo17 | 4.53 | 2.50, 2.70, 4.60 | 2.70 | 2 of 3 |",
+      "| run_a | writer | 2357 | extended | 4.75 | 4.98, 4.60, 4.74 | 4.74 | 2 of 3 |",
+      "| run_a | writer (untempered) | 2357 | rizo17 | 4.53 | 4.90, 3.10, 3.00 | 3.10 | 2 of 3 |",
+      "| run_a | writer (untempered) | 2357 | extended | 4.75 | 5.10, 4.70, 4.80 | 4.80 | 1 of 3 |"]
 
 
 def test_the_draw_spread_refuses_what_is_not_a_training_folder(tmp_path, capsys):

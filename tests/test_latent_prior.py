@@ -1,4 +1,5 @@
-"""The fitted latent prior: sampling `z` from a Gaussian fitted to the encoder's posterior."""
+"""The latent prior at generation: a Gaussian fitted to the encoder's posterior, and the
+temperature that scales its noise."""
 
 import dataclasses
 import json
@@ -12,6 +13,7 @@ from draw_music.writer import fit_prior
 from draw_music.writer import generate
 from draw_music.writer import latent
 from draw_music.writer import model as model_lib
+from draw_music.writer import postprocess
 from draw_music.writer import train
 from tests import helpers
 
@@ -154,3 +156,78 @@ def test_fitted_prior_and_checkpoint_selection_exclude_each_other():
                         select_every=2)
   with pytest.raises(ValueError, match="prior must be one of"):
     dataclasses.replace(model_lib.get_config("tiny"), prior="wide")
+
+
+def test_temperature_scales_the_noise_of_either_prior(trained):
+  model, _ = train.load_trained(trained[0])
+  size = _size(model)
+  noise = latent.prior_latents(model, 4, 9).reshape(4, size)  # temperature 1, N(0, I)
+  model.config = dataclasses.replace(model.config, temperature=0.3)
+  np.testing.assert_allclose(latent.prior_latents(model, 4, 9).reshape(4, size), 0.3 * noise,
+                             rtol=1e-6, atol=1e-7)
+  # A lopsided fitted prior: the mean stays, the spread around it shrinks by 0.3.
+  rng = np.random.default_rng(5)
+  mean = rng.normal(2, 1, size).astype(np.float32)
+  chol = np.tril(rng.normal(0, 0.2, (size, size))).astype(np.float32)
+  np.fill_diagonal(chol, np.linspace(0.1, 3.0, size))
+  model.set_latent_prior(latent.LatentPrior(mean, chol))
+  z = latent.prior_latents(model, 4, 9)
+  expected = mean[None] + 0.3 * np.einsum("ij,nj->ni", chol.astype(np.float64), noise)
+  np.testing.assert_allclose(z.reshape(4, size), expected, rtol=1e-5, atol=1e-5)
+  # `sample` decodes the same tempered z (its traced function takes the temperature as an
+  # input, so changing it needs no new trace), and temperature 1 is the prior again.
+  np.testing.assert_allclose(latent.decode_last(model, z),
+                             model.sample(4, seed=9).numpy()[:, -1], atol=1e-5)
+  model.config = dataclasses.replace(model.config, temperature=1.0)
+  untempered = mean[None] + np.einsum("ij,nj->ni", chol.astype(np.float64), noise)
+  np.testing.assert_allclose(latent.prior_latents(model, 4, 9).reshape(4, size), untempered,
+                             rtol=1e-5, atol=1e-5)
+  np.testing.assert_allclose(latent.decode_last(model, latent.prior_latents(model, 4, 9)),
+                             model.sample(4, seed=9).numpy()[:, -1], atol=1e-5)
+
+
+def test_generate_takes_a_temperature_and_records_it(trained, tmp_path, capsys):
+  run = trained[0]
+  out = tmp_path / "g"
+  assert generate.main(["--checkpoint", str(run), "--n", "3", "--seed", "4", "--no-audio",
+                        "--temperature", "0.5", "--out_dir", str(out)]) == 0
+  model, _ = train.load_trained(run)
+  model.config = dataclasses.replace(model.config, temperature=0.5)
+  _, rolls = generate.generate_rolls(model, 3, model.config.alpha, 4)
+  listing = json.loads((out / "pieces.json").read_text())
+  assert listing["active_cells"] == [int(r.sum()) for r in rolls]
+  assert listing["run"]["config"]["temperature"] == 0.5
+  for bad in ("0", "-1", "nan"):
+    assert generate.main(["--checkpoint", str(run), "--n", "2", "--no-audio",
+                          "--temperature", bad, "--out_dir", str(tmp_path / "b")]) == 2
+    assert "--temperature must be a positive number" in capsys.readouterr().err
+
+
+def test_temperature_is_checked_and_excludes_checkpoint_selection():
+  tiny = model_lib.get_config("tiny")
+  for bad in (0, -0.5, float("nan"), float("inf"), True, "0.7"):
+    with pytest.raises(ValueError, match="temperature must be a positive number"):
+      dataclasses.replace(tiny, temperature=bad)
+  with pytest.raises(ValueError, match="one or the other"):
+    dataclasses.replace(tiny, temperature=0.7, holdout=0.2, select_every=2)
+  assert dataclasses.replace(tiny, temperature=1.0, holdout=0.2, select_every=2).holdout == 0.2
+  assert model_lib.get_config("writer").temperature == 0.7
+  assert model_lib.get_config("baseline").temperature == 1.0
+
+
+def test_the_decoders_reference_draw_is_made_at_the_current_temperature(trained):
+  model, _ = train.load_trained(trained[0])
+
+  def by_hand():
+    canvases = latent.decode_last(model, latent.prior_latents(
+        model, generate.DENSITY_REFERENCE_DRAW, generate.DENSITY_REFERENCE_SEED))
+    return postprocess.expected_cells(canvases)
+
+  at_one = generate.model_reference(model)["expected_cells"].copy()
+  np.testing.assert_allclose(at_one, by_hand(), rtol=1e-5)
+  model.config = dataclasses.replace(model.config, temperature=0.2)
+  cooled = generate.model_reference(model)["expected_cells"]
+  np.testing.assert_allclose(cooled, by_hand(), rtol=1e-5)
+  assert not np.allclose(cooled, at_one, rtol=1e-3)
+  model.config = dataclasses.replace(model.config, temperature=1.0)
+  np.testing.assert_allclose(generate.model_reference(model)["expected_cells"], at_one)

@@ -173,7 +173,8 @@ def model_reference(model, canvases=None, corpus=None):
   decoded at the fixed `hold`, its `postprocess.mean_note_steps`); with odd_onsets='corpus'
   also 'odd_evidence' (the draw decoded without the odd onsets, its
   `postprocess.odd_onset_evidence`). Cached on the model, unless `canvases` (the draw's
-  final canvases, for weights that change, as in selection) is given. `corpus` (default
+  final canvases, for weights that change, as in selection) is given (and made again when
+  the config's `temperature` has changed since). `corpus` (default
   `corpus_stats(model)`) decodes the draw.
   """
   fixed = canvases is None
@@ -185,7 +186,9 @@ def model_reference(model, canvases=None, corpus=None):
   if notes and cfg.odd_onsets == "corpus":
     wanted.add("odd_evidence")
   cached = getattr(model, "reference_draw", None)
-  if fixed and cached is not None and wanted <= cached.keys():
+  # The draw is made at the config's temperature: one made at another is made again.
+  if fixed and cached is not None and wanted <= cached.keys() \
+      and getattr(model, "reference_temperature", None) == cfg.temperature:
     return cached
   if fixed:
     canvases = _last_canvases(model, DENSITY_REFERENCE_DRAW, DENSITY_REFERENCE_SEED)
@@ -201,7 +204,7 @@ def model_reference(model, canvases=None, corpus=None):
     rolls = decode_canvases(on_grid, canvases, None, corpus, out)
     out["odd_evidence"] = postprocess.odd_onset_evidence(rolls, canvases)
   if fixed:
-    model.reference_draw = out
+    model.reference_draw, model.reference_temperature = out, cfg.temperature
   return out
 
 
@@ -647,6 +650,10 @@ def _parser():
                            "the paper's) or 'fitted' (the Gaussian fitted to the training "
                            "corpus's codes, `draw_music.writer.fit_prior`); default: the "
                            "run's config")
+  parser.add_argument("--temperature", type=float, default=None,
+                      help="scale of the prior's noise: z = temperature * e from N(0, I), "
+                           "mean + temperature * chol e from the fitted prior (1: the prior "
+                           "itself); default: the run's config")
   parser.add_argument("--n", type=int, default=10, help="number of pieces")
   parser.add_argument("--alpha", type=float, default=None,
                       help="threshold after min-max normalisation (default: the config's)")
@@ -697,12 +704,16 @@ def main(argv=None):
       return cli.fail(f"--{name} must be a positive integer, got {getattr(args, name)}")
   if args.alpha is not None and not 0 <= args.alpha <= 1:
     return cli.fail(f"--alpha must be in [0, 1], got {args.alpha}")
+  if args.temperature is not None and not 0 < args.temperature < float("inf"):
+    return cli.fail(f"--temperature must be a positive number, got {args.temperature}")
   from draw_music.listening import page  # pylint: disable=g-import-not-at-top
   from draw_music.writer import train  # pylint: disable=g-import-not-at-top  (loads TensorFlow)
   try:
     model, step = train.load_trained(args.checkpoint, choice=args.weights, with_prior=False)
     if args.prior is not None:
       model.config = dataclasses.replace(model.config, prior=args.prior)
+    if args.temperature is not None:
+      model.config = dataclasses.replace(model.config, temperature=args.temperature)
     if model.config.prior == "fitted":
       train.attach_latent_prior(model, args.checkpoint, step)
   except (OSError, ValueError) as e:  # no folder, no config.json, no readable checkpoint
@@ -732,7 +743,8 @@ def main(argv=None):
           rolls, chunks, pathlib.Path(args.out_dir) / "generated_vs_corpus.png", args.seed))
   paths = write_pieces(rolls, args.out_dir)
   config = {"checkpoint": args.checkpoint, "step": step, "weights": args.weights,
-            "n": args.n, "alpha": alpha,
+            "n": args.n, "alpha": alpha, "prior": model.config.prior,
+            "temperature": model.config.temperature,
             "beats": args.beats, "candidates": args.candidates if args.beats else None,
             "seam_method": args.seam_method if args.beats else None,
             "texture": args.texture if args.beats else None,
@@ -748,7 +760,9 @@ def main(argv=None):
   length = f"{args.beats} beats" if args.beats else f"one chunk ({len(rolls[0])} steps)"
   page_path = page.publish(args.out_dir, paths, f"{args.n} pieces from {args.checkpoint}",
                            distances, categories,
-                           [f"step {step}, alpha {alpha}, seed {args.seed}, {length}"]
+                           [f"step {step}, alpha {alpha}, seed {args.seed}, {length}, "
+                            f"{model.config.prior} prior at temperature "
+                            f"{model.config.temperature:g}"]
                            + verdicts, config, with_audio=args.audio)
   print(f"wrote {len(paths)} pieces of {length} (MIDI + PNG"
         f"{' + WAV' if args.audio else ''}) and {page_path} to {args.out_dir} from "

@@ -142,7 +142,7 @@ _RESUMABLE_CHANGES = ("epochs", "time_budget_s", "max_steps", "verbose", "log_ev
 # so a resumed run may change them (the new values are stored and used from then on).
 DECODING_FIELDS = ("alpha", "decoder", "hold", "min_note_steps", "bridge_steps",
                    "grid_steps", "density", "durations", "odd_onsets", "pitch_peaks",
-                   "prior")
+                   "prior", "temperature")
 
 LATENT_PRIOR_DIR = "latent_prior"
 # Posterior draws per training chunk that the fitted prior is fitted to.
