@@ -307,8 +307,9 @@ def cpu_has_bf16_matmuls():
 # others, BENCHMARKS.md), at a temperature of 0.7 (`temperature`: the fitted prior's noise
 # scaled by 0.7; on the four 30-minute models above, five draws each, it brought the
 # `extended` medians from 4.66, 4.64, 4.51, 4.80 to 4.59, 4.52, 4.57, 4.56, and 18 of 20
-# draws under the bound against 13; chosen there and checked on three seeds trained after,
-# BENCHMARKS.md). Windows on every
+# draws under the bound against 13; chosen there, then checked on three seeds trained
+# afterwards: at 30 minutes 4.37, 4.68, 4.72, under the bound, against 4.61, 4.92, 4.52 at
+# temperature 1; BENCHMARKS.md). Windows on every
 # beat and transposition (`offset_grid`, `transpose`) are options, not part of it: in first
 # trials at the steps 10 minutes buy they made the pieces worse (README, "The writer"); so
 # is checkpoint selection on held-out pieces (`holdout`, `select_every`): measured on 3
