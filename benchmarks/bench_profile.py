@@ -21,6 +21,11 @@ this tree's model with `optim.FusedAdam`. Calls alternate between the two (old, 
 warm-up (and the ratio of the fastest calls beside it: on a shared machine the
 fastest call is the one least slowed by the others). The ratio is new / old.
 
+Generation, both paths on the same float32 weights, alternating: 100 pieces as `generate`
+makes them (old: `sample`'s every canvas, the last binarised; new: `generate.generate_rolls`,
+the last canvas alone), with the cells where their pieces differ; and `sample` itself (every
+step's canvas, as Fig. 6 reads them), beside its one big product timed alone.
+
 Then the maths check: both paths train `--loss_steps` steps from the same initial weights
 on the same batches (the paper's batch order on `--corpus`, or random 3%-dense chunks when it
 is missing) with the same noise, and their mean loss over the last 10 steps must agree
@@ -211,6 +216,37 @@ def interleaved_medians(functions, repeats, warmup=3):
   return {key: 1000.0 * float(np.median(v)) for key, v in times.items()}, times
 
 
+PIECES_ALPHA = 0.25  # the baseline's threshold
+
+
+def generation_times(samplers, repeats, n=100):
+  """Times of making `n` pieces (seed 0) of the same weights both ways, alternating.
+
+  "old": `sample`'s every canvas, the last one binarised (what `generate` did at the old
+  commit); "new": `generate.generate_rolls` (the last canvas alone). Also the one product
+  that every step's canvas needs (`[n * num_steps, dec + 1] @ [dec + 1, N]`), alone.
+
+  Returns:
+    dict: 'old', 'new' medians and 'new_min' in ms, 'cells' (active cells of the new
+    pieces), 'cells_differ' (cells where the two paths' pieces differ), 'product' (median
+    ms) and its shape ('rows', 'inner', 'cols').
+  """
+  from draw_music.writer import generate  # pylint: disable=g-import-not-at-top
+  old_model, new_model = samplers["old"], samplers["new"]
+  old_fn = lambda: model_lib.binarize(old_model.sample(n, seed=0).numpy()[:, -1], PIECES_ALPHA)
+  new_fn = lambda: generate.generate_rolls(new_model, n, PIECES_ALPHA, 0)[1]
+  medians, times = interleaved_medians({"old": old_fn, "new": new_fn}, repeats)
+  old_rolls, new_rolls = np.asarray(old_fn()), new_fn()
+  cfg = new_model.config
+  rows, inner, cols = n * cfg.num_steps, cfg.dec_units + 1, cfg.num_cells
+  a, b = tf.random.normal([rows, inner]), tf.random.normal([inner, cols])
+  product = tf.function(lambda: tf.matmul(a, b))
+  product_ms, _ = interleaved_medians({"product": lambda: product().numpy()}, repeats)
+  return {**medians, "new_min": 1000.0 * min(times["new"]),
+          "cells": int(new_rolls.sum()), "cells_differ": int((old_rolls != new_rolls).sum()),
+          "product": product_ms["product"], "rows": rows, "inner": inner, "cols": cols}
+
+
 def profile(old_module, dtype, repeats, seed=0):
   """`{(path, part): median ms}` for both paths of one compute dtype."""
   pair = build_pair(old_module, dtype, seed)
@@ -311,6 +347,11 @@ def main(argv=None):
   sample_old = sample_medians["old"]
   print(f"sample 100 pieces (all canvases): new median {sample_ms:.1f} ms, min "
         f"{sample_min:.1f}; old median {sample_old:.1f} ms; new / old {sample_ms / sample_old:.2f}")
+  pieces = generation_times(samplers, args.repeats)
+  print(f"100 pieces as `generate` makes them: new median {pieces['new']:.1f} ms, min "
+        f"{pieces['new_min']:.1f}; old median {pieces['old']:.1f} ms; new / old "
+        f"{pieces['new'] / pieces['old']:.2f}; cells that differ {pieces['cells_differ']} of "
+        f"{pieces['cells']}; every canvas's product alone {pieces['product']:.1f} ms")
   checks = {}
   if args.loss_steps:
     config = model_lib.get_config("baseline")
@@ -359,11 +400,20 @@ def main(argv=None):
                 + "; ".join(f"{k} {op_types[dtype]['old'].get(k, 0.0):.0f} -> {v:.0f}"
                             for k, v in sorted(op_types[dtype]["new"].items(),
                                                key=lambda kv: -kv[1])[:6]) + "."]
-    lines += ["", f"Generating 100 pieces (all canvases, float32): new path median "
+    lines += ["", f"Generating 100 pieces as `generate` makes them (float32, the paper's "
+              f"decoder at alpha {PIECES_ALPHA}): new path (`generate.generate_rolls`: the last "
+              f"canvases alone, `latent.decode_last`) median {pieces['new']:.1f} ms, min "
+              f"{pieces['new_min']:.1f} ms; old path (`sample`, every step's canvas, then the "
+              f"last one binarised) median {pieces['old']:.1f} ms (new / old "
+              f"{pieces['new'] / pieces['old']:.2f}); {args.repeats} calls each, alternating "
+              f"(goal: under 50 ms; {'met' if pieces['new'] < 50 else 'NOT met'} by the "
+              f"median). The same pieces: {pieces['cells_differ']} of their {pieces['cells']} "
+              "active cells differ.",
+              f"Every step's canvas (`sample`, as Fig. 6 reads them; float32): new path median "
               f"{sample_ms:.1f} ms, min {sample_min:.1f} ms; old path median {sample_old:.1f} ms "
-              f"(new / old {sample_ms / sample_old:.2f}); {args.repeats} calls each, "
-              f"alternating (goal: under 50 ms; {'met' if sample_ms < 50 else 'NOT met'} by the "
-              "median)."]
+              f"(new / old {sample_ms / sample_old:.2f}); its one product alone "
+              f"(`[{pieces['rows']}, {pieces['inner']}] @ [{pieces['inner']}, "
+              f"{pieces['cols']}]`, float32) median {pieces['product']:.1f} ms."]
     goals = {"bfloat16": 0.6, "float32": 0.75}
     for dtype in dtypes:
       ratio = (results[dtype][("new", "whole training step")]

@@ -32,6 +32,7 @@ from draw_music.corpora import corpus as corpus_lib
 from draw_music.metric import evaluate
 from draw_music.metric import features
 from draw_music.metric import measure
+from draw_music.writer import generate
 from draw_music.writer import model as model_lib
 from draw_music.writer import report
 from draw_music.writer import train
@@ -43,7 +44,7 @@ def score_mark(model, reference, held_out_distances, corpus_sigs, piece_index, a
                n=100):
   """Scores `n` generated pieces at each alpha; returns the mark's record."""
   start = time.perf_counter()
-  canvases = np.asarray(model.sample(n, seed=seed))[:, -1]
+  canvases = generate.last_canvases(model, n, seed)
   per_alpha = []
   for alpha in alphas:
     rolls = np.asarray(model_lib.binarize(canvases, alpha))

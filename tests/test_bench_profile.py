@@ -1,5 +1,7 @@
 """The profile benchmark's old path still builds beside today's model."""
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
@@ -39,3 +41,27 @@ def test_a_benchmark_command_line_is_quoted_as_a_shell_needs_it():
                                                            "--repeats", "3"])
           == "python -m benchmarks.bench_profile --section '## On an AMD (x)' --repeats 3")
   assert common.command_line("benchmarks.bench_model", []) == "python -m benchmarks.bench_model"
+
+
+def test_generation_times_compares_the_same_pieces_both_ways():
+  old_module = bench_profile.old_model_module()
+  config = model_lib.get_config("tiny")
+  new = model_lib.DrawModel(config, seed=0)
+  new.build()
+  known = {f.name for f in dataclasses.fields(old_module.DrawConfig)}
+  old = old_module.DrawModel(old_module.DrawConfig(
+      **{k: v for k, v in vars(config).items() if k in known}), seed=0)
+  old.build()
+  old.set_weights(new.get_weights())
+  got = bench_profile.generation_times({"old": old, "new": new}, repeats=2, n=7)
+  # The pieces by hand: the old sampler's last canvases, min-max normalised per piece and
+  # thresholded (the paper's post-processing), in numpy.
+  last = old.sample(7, seed=0).numpy()[:, -1].astype(np.float64)
+  low = last.min(axis=(1, 2), keepdims=True)
+  high = last.max(axis=(1, 2), keepdims=True)
+  by_hand = (last - low) / (high - low) > bench_profile.PIECES_ALPHA
+  assert got["cells"] == int(by_hand.sum())
+  assert got["cells_differ"] == 0
+  assert (got["rows"], got["inner"], got["cols"]) == (7 * config.num_steps,
+                                                      config.dec_units + 1, config.num_cells)
+  assert 0 < got["new_min"] <= got["new"] and got["old"] > 0 and got["product"] > 0

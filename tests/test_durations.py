@@ -130,9 +130,8 @@ def test_the_training_folder_keeps_the_corpus_lengths_and_generation_uses_them(t
   np.testing.assert_allclose(stats["note_lengths"], np.sort(by_hand))
   model, _ = train.load_trained(tmp_path)
   np.testing.assert_allclose(model.corpus_note_lengths, np.sort(by_hand))
-  canvases, rolls = generate.generate_rolls(model, 30, alpha=0.25, seed=5)
+  last, rolls = generate.generate_rolls(model, 30, alpha=0.25, seed=5)
   # The same pieces by hand: rank at the fixed hold, the corpus's length, the nearest hold.
-  last = canvases[:, -1]
   ref = generate.model_reference(model)
   cells = postprocess.density_targets(postprocess.expected_cells(last), ref["expected_cells"],
                                       model.corpus_cells)
@@ -185,7 +184,7 @@ def test_long_pieces_decode_every_chunk_with_their_first_chunks_texture(tmp_path
   model, _ = train.load_trained(tmp_path)
   # 3 pieces of 5 beats = 40 steps: 3 chunks of 16, 2 seams of 4 candidates: 3 + 24 draws.
   n, total = 3, 3 * (1 + 2 * 4)
-  canvases = generate._last_canvases(model, total, 7)  # pylint: disable=protected-access
+  canvases = generate.last_canvases(model, total, 7)
   ref = generate.model_reference(model)
   cells = postprocess.density_targets(postprocess.expected_cells(canvases),
                                       ref["expected_cells"], model.corpus_cells)

@@ -192,15 +192,15 @@ def test_the_training_folder_keeps_the_corpus_shares_and_generation_uses_them(tr
   model, _ = train.load_trained(out_dir)
   assert model.config.odd_onsets == "corpus"
   canvases, rolls = generate.generate_rolls(model, 40, alpha=0.25, seed=5)
-  on_grid = generate.decode_canvases(dataclasses.replace(odd, odd_onsets="none"), canvases[:, -1],
+  on_grid = generate.decode_canvases(dataclasses.replace(odd, odd_onsets="none"), canvases,
                                      None, generate.corpus_stats(model),
                                      generate.model_reference(model))
   ref = generate.model_reference(model)
   shares = postprocess.odd_onset_targets(
-      postprocess.odd_onset_evidence(on_grid, canvases[:, -1]), ref["odd_evidence"],
+      postprocess.odd_onset_evidence(on_grid, canvases), ref["odd_evidence"],
       model.corpus_odd_shares)
   np.testing.assert_array_equal(
-      rolls, postprocess.place_odd_onsets(on_grid, canvases[:, -1], shares))
+      rolls, postprocess.place_odd_onsets(on_grid, canvases, shares))
   assert postprocess.onset_steps(on_grid)[:, 1::2].sum() == 0
   assert postprocess.onset_steps(rolls)[:, 1::2].sum() > 0   # some moved
   # A folder written before the shares were kept: a clear error, not a KeyError.

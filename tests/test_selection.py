@@ -113,7 +113,7 @@ def test_training_holds_out_pieces_scores_them_and_keeps_the_best(tmp_path, data
   assert step == best["step"]
   assert train.load_trained(tmp_path / "a", choice="last")[1] == 14
   # The score, recomputed by hand: the held-out chunks are the reference, per feature set.
-  canvases = generate._last_canvases(model, CONFIG.select_pieces, selection.SAMPLE_SEED)
+  canvases = generate.last_canvases(model, CONFIG.select_pieces, selection.SAMPLE_SEED)
   rolls = generate.decode_canvases(model.config, canvases)
   heldout = chunks[np.isin(piece_index, held)]
   total = 0.0

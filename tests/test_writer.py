@@ -391,9 +391,9 @@ def test_corpus_density_decoder_reads_the_training_folder(trained_writer, corpus
   model.config = dataclasses.replace(model.config, density="corpus", grid_steps=2)
   canvases, rolls = generate.generate_rolls(model, 5, alpha=0.25, seed=3)
   targets = postprocess.density_targets(
-      canvases[:, -1].astype(np.float64).sum(axis=(1, 2)),
+      canvases.astype(np.float64).sum(axis=(1, 2)),
       generate.density_reference(model), model.corpus_cells)
-  want = postprocess.to_rolls(canvases[:, -1], "notes", hold=0.6, min_note_steps=2,
+  want = postprocess.to_rolls(canvases, "notes", hold=0.6, min_note_steps=2,
                               targets=targets, grid_steps=2)
   np.testing.assert_array_equal(rolls, want)
   model.corpus_cells = None
@@ -405,11 +405,14 @@ def test_generated_pieces_use_the_configs_decoder(trained_writer):
   from draw_music.writer import generate  # pylint: disable=g-import-not-at-top
   model, _ = train.load_trained(trained_writer)
   canvases, rolls = generate.generate_rolls(model, 6, alpha=0.25, seed=7)
-  want = postprocess.decode_to_density(canvases[:, -1].astype(np.float64),
-                                       np.round(canvases[:, -1].astype(np.float64)
+  # The canvases are the sampler's last ones, made without the steps between.
+  assert canvases.shape == (6, model.config.chunk_steps, 128)
+  np.testing.assert_allclose(canvases, model.sample(6, seed=7).numpy()[:, -1], atol=1e-6)
+  want = postprocess.decode_to_density(canvases.astype(np.float64),
+                                       np.round(canvases.astype(np.float64)
                                                 .sum(axis=(1, 2))), 0.6, 2)[0]
   np.testing.assert_array_equal(rolls, want)
-  assert not np.array_equal(rolls, postprocess.binarize(canvases[:, -1], 0.25))
+  assert not np.array_equal(rolls, postprocess.binarize(canvases, 0.25))
 
 
 def test_model_report_draws_generated_beside_corpus(trained_writer, corpus, tmp_path):

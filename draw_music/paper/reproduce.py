@@ -45,6 +45,7 @@ from draw_music import plotting
 from draw_music import results
 from draw_music.metric import features as features_lib
 from draw_music.metric import measure
+from draw_music.writer import generate
 from draw_music.writer import postprocess
 
 Z = 1.96  # the paper's band: 1.96 standard deviations
@@ -301,7 +302,8 @@ def fig5_threshold(model, chunks, num_outputs=30, num_alphas=200, seed=0,
     model: a trained `model.DrawModel`.
     chunks: `[m, chunk_steps, 128]` bool corpus chunks at the model's `chunk_steps` (the
       reference; pass the corpus the model was trained on).
-    num_outputs: outputs generated (`model.sample(num_outputs, seed)`, last canvas).
+    num_outputs: outputs generated (the last canvases of `model.sample(num_outputs, seed)`,
+      `generate.last_canvases`).
     num_alphas: thresholds, `np.linspace(0, 1, num_alphas)`.
     seed: generation seed.
     feature_set: signature features.
@@ -313,7 +315,7 @@ def fig5_threshold(model, chunks, num_outputs=30, num_alphas=200, seed=0,
   """
   reference = measure.reference_from_rolls(chunks, feature_set)
   alphas = np.linspace(0.0, 1.0, num_alphas)
-  canvases = np.asarray(model.sample(num_outputs, seed=seed))[:, -1]
+  canvases = generate.last_canvases(model, num_outputs, seed)
   distances, active = threshold_sweep(canvases, reference, alphas, feature_set,
                                       return_active=True)
   return {"alphas": alphas, "distances": distances, "active_cells": active,

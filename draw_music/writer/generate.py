@@ -34,14 +34,18 @@ from draw_music.writer import postprocess
 
 
 def generate_rolls(model, n, alpha, seed):
-  """`n` pieces from `model`: every step's canvas, and the binarised last canvas.
+  """`n` pieces from `model`: their last canvases, and those canvases decoded by the
+  config's decoder (the paper's: binarised at `alpha`).
+
+  The canvases are `model.sample(n, seed)[:, -1]`, made by the decoder alone without the
+  intermediate ones (`last_canvases`).
 
   Returns:
-    `(canvases, rolls)`: `[n, num_steps, chunk_steps, 128]` float32 canvases and
+    `(canvases, rolls)`: `[n, chunk_steps, 128]` float32 last canvases and
     `[n, chunk_steps, 128]` bool pieces.
   """
-  canvases = np.asarray(model.sample(n, seed=seed))
-  return canvases, decode_for(model, canvases[:, -1], alpha)
+  canvases = last_canvases(model, n, seed)
+  return canvases, decode_for(model, canvases, alpha)
 
 
 # The fixed draw of the model that `density='corpus'` ranks each piece's density against.
@@ -191,7 +195,7 @@ def model_reference(model, canvases=None, corpus=None):
       and getattr(model, "reference_temperature", None) == cfg.temperature:
     return cached
   if fixed:
-    canvases = _last_canvases(model, DENSITY_REFERENCE_DRAW, DENSITY_REFERENCE_SEED)
+    canvases = last_canvases(model, DENSITY_REFERENCE_DRAW, DENSITY_REFERENCE_SEED)
   if corpus is None:
     corpus = corpus_stats(model)
   out = {"expected_cells": postprocess.expected_cells(canvases)}
@@ -240,8 +244,7 @@ def last_canvases_binarized(model, n, alpha, seed, pieces=None):
   decoder (`decode_canvases`; the paper's: binarised at `alpha`).
 
   Drawn in batches of `SAMPLE_BATCH` (seeds `seed`, `seed + 1`, ...); `n <= SAMPLE_BATCH`
-  gives `generate_rolls`'s pieces for the same `n` and seed (the same `z`, decoded by
-  `latent.decode_last`, which skips the intermediate canvases: about 20 times faster).
+  gives `generate_rolls`'s pieces for the same `n` and seed (`last_canvases`).
 
   `pieces` (for long pieces): the draws are the first chunks of `pieces` pieces, then each
   piece's other draws, `(n - pieces) // pieces` in a row; where the decoder follows the
@@ -253,7 +256,7 @@ def last_canvases_binarized(model, n, alpha, seed, pieces=None):
   per_piece = None if pieces is None else (n - pieces) // pieces
   out, firsts = [], []
   for b, start in enumerate(range(0, n, SAMPLE_BATCH)):
-    canvases = _last_canvases(model, min(SAMPLE_BATCH, n - start), seed + b)
+    canvases = last_canvases(model, min(SAMPLE_BATCH, n - start), seed + b)
     if pieces is None:
       out.append(decode_for(model, canvases, alpha))
       continue
@@ -269,9 +272,13 @@ def last_canvases_binarized(model, n, alpha, seed, pieces=None):
   return np.concatenate(out)
 
 
-def _last_canvases(model, n, seed):
-  """`[n, chunk_steps, 128]` the last canvases of `model.sample(n, seed)`, by the decoder
-  alone (`latent.decode_last`, about 20 times faster) where the model has no attention."""
+def last_canvases(model, n, seed):
+  """`[n, chunk_steps, 128]` float32: the last canvases of `model.sample(n, seed)`.
+
+  Without attention they come from the decoder alone (`latent.decode_last`: the same `z`,
+  and `c[T] = (sum_t h[t]) @ W + T b` in one product instead of every step's canvas), equal
+  to `sample`'s to float32 rounding, and faster (benchmarks/bench_profile.py times both).
+  """
   from draw_music.writer import latent  # pylint: disable=g-import-not-at-top  (TensorFlow)
   if model.config.attention:
     return np.asarray(model.sample(n, seed=seed)[:, -1])

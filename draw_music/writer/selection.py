@@ -120,12 +120,12 @@ class Selector:
 
   def score(self, model):
     """`{feature_set: Fréchet distance to the held-out chunks}` and their sum, 'score'."""
-    canvases = generate._last_canvases(model, self.num_pieces, SAMPLE_SEED)  # pylint: disable=protected-access
+    canvases = generate.last_canvases(model, self.num_pieces, SAMPLE_SEED)
     draw = None
     cfg = model.config
     if generate.needs_reference(cfg):
       # The model's reference draw, from these weights (not the cached one of older weights).
-      draw = generate.model_reference(model, generate._last_canvases(  # pylint: disable=protected-access
+      draw = generate.model_reference(model, generate.last_canvases(
           model, generate.DENSITY_REFERENCE_DRAW, generate.DENSITY_REFERENCE_SEED),
                                       self.corpus)
     rolls = generate.decode_canvases(cfg, canvases, None, self.corpus, draw)
