@@ -474,7 +474,11 @@ def _draw_core(x, eps, weights, compute_dtype):
     transpose back into each product as `transpose_b`, which oneDNN runs 2-4x slower in
     float32 (`bench_matmul_layouts`); measured with `bench_profile --old_commit`, the float32
     forward + backward went from 535 to 430 ms on a 2-core AMD EPYC. The forward product
-    stays `xhat @ W_xhat`: `(W_xhat^T @ xhat^T)^T` was slower inside the step.
+    stays `xhat @ W_xhat`: `(W_xhat^T @ xhat^T)^T` was slower inside the step;
+  - the weight-gradient products run one after the other, `xhat`'s first, then the write's,
+    then the small ones (control dependencies): TensorFlow starts every op whose inputs are
+    ready, and side by side they shared the two cores and each took longer than alone (a
+    profiler trace per op shows it; `bench_profile` measures the step before and after).
 
   Args:
     x: `[batch, N]` float32 flattened chunks.
@@ -585,20 +589,23 @@ def _draw_core(x, eps, weights, compute_dtype):
       d_stat_all = stack(d_stats)
       d_canvas_all = stack(d_canvases)  # [steps * batch, N], compute dtype
       rows = lambda key: tf.concat([s[key] for s in saved], axis=0)
-      d_enc_x = tf.matmul(x, tf.add_n(d_enc_gates), transpose_a=True)
+      # One product at a time, the largest first (see the docstring).
       d_enc_xhat = back(tf.matmul(rows("xhat"), cast(d_enc_all), transpose_a=True))
-      d_enc_hr = tf.matmul(rows("hr"), d_enc_all, transpose_a=True)
+      with tf.control_dependencies([d_enc_xhat]):
+        # [h_dec, 1]^T @ d_canvas: the kernel's gradient and, as its last row, the bias's.
+        h_dec_rows = rows("h_dec")
+        ones = tf.ones([tf.shape(h_dec_rows)[0], 1], h_dec_rows.dtype)
+        d_write = back(tf.matmul(tf.concat([h_dec_rows, ones], axis=1), d_canvas_all,
+                                 transpose_a=True))
+      with tf.control_dependencies([d_write]):
+        d_enc_x = tf.matmul(x, tf.add_n(d_enc_gates), transpose_a=True)
+        d_enc_hr = tf.matmul(rows("hr"), d_enc_all, transpose_a=True)
+        d_lat_w = tf.matmul(rows("h_enc"), d_stat_all, transpose_a=True)
+        d_dec_w = tf.matmul(rows("z"), d_dec_all, transpose_a=True)
+        d_dec_rec = tf.matmul(rows("prev_h_dec"), d_dec_all, transpose_a=True)
       d_enc_bias = tf.reduce_sum(d_enc_all, axis=0)
-      d_lat_w = tf.matmul(rows("h_enc"), d_stat_all, transpose_a=True)
       d_lat_b = tf.reduce_sum(d_stat_all, axis=0)
-      d_dec_w = tf.matmul(rows("z"), d_dec_all, transpose_a=True)
-      d_dec_rec = tf.matmul(rows("prev_h_dec"), d_dec_all, transpose_a=True)
       d_dec_b = tf.reduce_sum(d_dec_all, axis=0)
-      # [h_dec, 1]^T @ d_canvas: the kernel's gradient and, as its last row, the bias's.
-      h_dec_rows = rows("h_dec")
-      ones = tf.ones([tf.shape(h_dec_rows)[0], 1], h_dec_rows.dtype)
-      d_write = back(tf.matmul(tf.concat([h_dec_rows, ones], axis=1), d_canvas_all,
-                               transpose_a=True))
       d_write_w, d_write_b = d_write[:dec_units], d_write[dec_units]
       return (None, None, d_enc_x, d_enc_xhat, d_enc_hr[:dec_units], d_enc_hr[dec_units:],
               d_enc_bias, d_lat_w, d_lat_b, d_dec_w, d_dec_rec, d_dec_b, d_write_w, d_write_b)
