@@ -112,9 +112,10 @@ def random_batch(config, seed, density=0.03):
   return tf.constant((rng.random(shape) < density).astype(np.float32))
 
 
-def build_pair(old_module, dtype, seed=0):
-  """`{'old': (model, optimizer), 'new': (...)}` with the same initial weights."""
-  config = dataclasses.replace(model_lib.get_config("baseline"), compute_dtype=dtype)
+def build_pair(old_module, dtype, seed=0, config_name="baseline"):
+  """`{'old': (model, optimizer), 'new': (...)}` with the same initial weights, of the
+  registered config `config_name` (the paper's baseline unless a test asks for less)."""
+  config = dataclasses.replace(model_lib.get_config(config_name), compute_dtype=dtype)
   keras.utils.set_random_seed(seed)
   new = model_lib.DrawModel(config, seed=seed)
   new.build()

@@ -1,7 +1,5 @@
 """The profile benchmark's old path still builds beside today's model."""
 
-import dataclasses
-
 import keras
 import numpy as np
 import pytest
@@ -44,15 +42,10 @@ def test_a_benchmark_command_line_is_quoted_as_a_shell_needs_it():
 
 
 def test_generation_times_compares_the_same_pieces_both_ways():
-  old_module = bench_profile.old_model_module()
-  config = model_lib.get_config("tiny")
-  new = model_lib.DrawModel(config, seed=0)
-  new.build()
-  known = {f.name for f in dataclasses.fields(old_module.DrawConfig)}
-  old = old_module.DrawModel(old_module.DrawConfig(
-      **{k: v for k, v in vars(config).items() if k in known}), seed=0)
-  old.build()
-  old.set_weights(new.get_weights())
+  pair = bench_profile.build_pair(bench_profile.old_model_module(), "float32",
+                                  config_name="tiny")
+  (old, _), (new, _) = pair["old"], pair["new"]
+  config = new.config
   got = bench_profile.generation_times({"old": old, "new": new}, repeats=2, n=7)
   # The pieces by hand: the old sampler's last canvases, min-max normalised per piece and
   # thresholded (the paper's post-processing), in numpy.
