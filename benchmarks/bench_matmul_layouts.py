@@ -26,9 +26,12 @@ per batch). The copy is made outside the timed graph: inside a graph, grappler f
 transpose that feeds a product into it as `transpose_b` (the "d @ W^T, transpose_b" rows)
 unless an op stands between them (`model.py` puts a `Snapshot` there).
 
-The last line adds up the fastest layout of each product: the matmul time of a step if each
+The last lines add up the fastest layout of each product: the matmul time of a step if each
 product ran as fast as it does here alone, against which `bench_profile`'s "matmuls of
-forward + backward" can be read.
+forward + backward" can be read; and, for a floor, the rate this machine reaches on one
+large square product (`--peak_size`, 2048 by default: big enough to leave no edge blocks and
+to amortise every packing) and the time the six products would take at that rate, with
+each product's FLOPs counted once (the `steps * 2 * batch * rows * cols` of each).
 """
 
 from __future__ import annotations
@@ -156,16 +159,40 @@ def fastest_sums(rows, dtypes):
   return sums
 
 
+def peak_rates(repeats, dtypes, size):
+  """`{dtype: (median ms, GFLOP/s)}` of one `[size, size] @ [size, size]` product."""
+  rates = {}
+  for dtype in dtypes:
+    rng = np.random.default_rng(7)
+    a, b = (tf.constant(rng.random((size, size), dtype=np.float32) - 0.5, tf.as_dtype(dtype))
+            for _ in range(2))
+    fn = tf.function(lambda a=a, b=b: tf.matmul(a, b), autograph=False)
+    median, _ = common.median_time(lambda: fn().numpy(), repeats, warm_up=3)
+    rates[dtype] = (1000.0 * median, 2.0 * size ** 3 / median / 1e9)
+    print(f"square product {size}^3 {dtype:9s} {1000.0 * median:8.2f} ms  "
+          f"{rates[dtype][1]:6.0f} GFLOP/s", flush=True)
+  return rates
+
+
+def step_flops(shapes):
+  """FLOPs of the six products of one training step (each product's layouts count once)."""
+  return sum(forms[0][1] for forms in layouts(*shapes).values())
+
+
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--repeats", type=int, default=15)
   parser.add_argument("--dtypes", default="bfloat16,float32")
+  parser.add_argument("--peak_size", type=int, default=2048,
+                      help="side of the square product that measures the machine's rate")
   parser.add_argument("--out", default=None, help="Markdown file to write the section into")
   parser.add_argument("--section", default=SECTION,
                       help="heading of the section written into --out")
   args = parser.parse_args(argv)
   if args.repeats < 1:
     parser.error(f"--repeats must be a positive integer, got {args.repeats}")
+  if args.peak_size < 1:
+    parser.error(f"--peak_size must be a positive integer, got {args.peak_size}")
   dtypes = common.compute_dtypes(parser, args.dtypes)
   config = model_lib.get_config("baseline")
   shapes = (config.batch_size, config.num_cells, 4 * config.enc_units, config.dec_units,
@@ -174,6 +201,12 @@ def main(argv=None):
   sums = fastest_sums(rows, dtypes)
   summary = "; ".join(f"{d} {ms:.0f} ms" for d, ms in sums.items())
   print(f"fastest layout of each product, added up: {summary}")
+  rates = peak_rates(args.repeats, dtypes, args.peak_size)
+  flops = step_flops(shapes)
+  floor = "; ".join(f"{d} {flops / (g * 1e9) * 1000.0:.0f} ms (at {g:.0f} GFLOP/s)"
+                    for d, (_, g) in rates.items())
+  print(f"the six products of a step ({flops / 1e9:.1f} GFLOP) at the square product's rate: "
+        f"{floor}")
   if args.out:
     command = common.command_line("benchmarks.bench_matmul_layouts", argv)
     lines = [args.section, "", f"Command: `{command.strip()}`  ",
@@ -189,7 +222,13 @@ def main(argv=None):
     lines += [f"| {p} | `{f}` | {d} | {m:.1f} | {lo:.1f} | {g:.0f} |"
               for p, f, d, m, lo, g in rows]
     lines += ["", f"The fastest layout of each product, added up: {summary} a step (matmuls "
-              "alone, without the small LSTM products)."]
+              "alone, without the small LSTM products).", "",
+              f"This machine's rate on one `[{args.peak_size}, {args.peak_size}]` square "
+              "product (median of "
+              f"{args.repeats} calls): "
+              + "; ".join(f"{d} {ms:.1f} ms, {g:.0f} GFLOP/s" for d, (ms, g) in rates.items())
+              + f". The six products of a step ({flops / 1e9:.1f} GFLOP) at that rate: "
+              f"{floor}: no layout or order of them can take less on this machine."]
     common.write_section(args.out, lines + [""])
 
 

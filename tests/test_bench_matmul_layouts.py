@@ -52,3 +52,25 @@ def test_median_time_warms_up_as_many_calls_as_asked():
   assert len(calls) == 10
   common.median_time(lambda: calls.append(1), 2, warm_up=False)
   assert len(calls) == 12
+
+
+def test_step_flops_count_each_of_the_six_products_once():
+  batch, cells, gates, units, steps = SHAPES
+  by_hand = steps * 2 * batch * (cells * gates * 2 + units * cells * 2)  # per-step products
+  by_hand += 2 * steps * batch * (cells * gates + units * cells)  # the two weight gradients
+  assert layouts_lib.step_flops(SHAPES) == by_hand == 9360
+
+
+def test_peak_rates_count_two_flops_per_multiply_add(monkeypatch):
+  from benchmarks import common  # pylint: disable=g-import-not-at-top
+  calls = []
+
+  def half_a_second(fn, runs, warm_up=True):
+    calls.append(fn())
+    return 0.5, [0.5] * runs
+
+  monkeypatch.setattr(common, "median_time", half_a_second)
+  rates = layouts_lib.peak_rates(1, ["float32"], 10)
+  # A 10 x 10 product: 1,000 multiply-adds, 2,000 FLOPs, in 0.5 s.
+  assert rates == {"float32": (500.0, 2000 / 0.5 / 1e9)}
+  assert calls[0].shape == (10, 10)
