@@ -228,7 +228,9 @@ def main(argv=None):
               f"{args.repeats} calls): "
               + "; ".join(f"{d} {ms:.1f} ms, {g:.0f} GFLOP/s" for d, (ms, g) in rates.items())
               + f". The six products of a step ({flops / 1e9:.1f} GFLOP) at that rate: "
-              f"{floor}: no layout or order of them can take less on this machine."]
+              f"{floor}. A floor for the step's products here: each would have to run as "
+              "fast as that large square product, which none of them does alone in any "
+              "layout (GFLOP/s column)."]
     common.write_section(args.out, lines + [""])
 
 
