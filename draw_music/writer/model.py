@@ -473,8 +473,13 @@ def _draw_core(x, eps, weights, compute_dtype):
     there. In float32 each copy goes through a `Snapshot`: without it grappler folds the
     transpose back into each product as `transpose_b`, which oneDNN runs 2-4x slower in
     float32 (`bench_matmul_layouts`); measured with `bench_profile --old_commit`, the float32
-    forward + backward went from 535 to 430 ms on a 2-core AMD EPYC. The forward product
-    stays `xhat @ W_xhat`: `(W_xhat^T @ xhat^T)^T` was slower inside the step;
+    forward + backward went from 535 to 430 ms on a 2-core AMD EPYC;
+  - in bfloat16 the encoder's forward product is `(W_xhat^T @ xhat^T)^T`, reading the same
+    kept `W_xhat^T` (one cast copy of the 8.9 M-weight kernel a batch instead of two), with
+    a `Snapshot` on the kept copy and on the product's `[4 enc, batch]` output: without them
+    grappler folds both transposes into the product and oneDNN multiplies that form as slowly
+    as `xhat @ W_xhat` (3.1 ms a step against 2.1 in a profiler trace, 2-core AMD EPYC). In
+    float32 it stays `xhat @ W_xhat`, the faster layout there (`bench_matmul_layouts`);
   - the weight-gradient products run one after the other, `xhat`'s first, then the write's,
     then the small ones (control dependencies): TensorFlow starts every op whose inputs are
     ready, and side by side they shared the two cores and each took longer than alone (a
@@ -505,7 +510,9 @@ def _draw_core(x, eps, weights, compute_dtype):
     low = compute_dtype != tf.float32
     cast = (lambda t: tf.cast(t, compute_dtype)) if low else (lambda t: t)
     back = (lambda t: tf.cast(t, tf.float32)) if low else (lambda t: t)
-    enc_xhat_c = cast(enc_xhat)
+    # In bfloat16, W_xhat^T in the compute type, made once per batch and read by the
+    # forward and backward products alike (see the docstring).
+    enc_xhat_t = tf.raw_ops.Snapshot(input=cast(tf.transpose(enc_xhat))) if low else None
     write_w_c = cast(write_w)  # [dec, N]
     enc_hr = tf.concat([enc_hdec, enc_rec], axis=0)  # [dec + enc, 4 enc]
     x_gates = tf.matmul(x, enc_x) + enc_bias  # once per batch, float32
@@ -521,7 +528,12 @@ def _draw_core(x, eps, weights, compute_dtype):
       probs = tf.sigmoid(canvas)
       xhat = cast(x - probs)
       hr = tf.concat([h_dec, h_enc], axis=-1)
-      gates = x_gates + back(tf.matmul(xhat, enc_xhat_c)) + tf.matmul(hr, enc_hr)
+      if low:  # (W_xhat^T @ xhat^T)^T; the Snapshot keeps grappler from folding it back
+        xhat_w = tf.transpose(tf.raw_ops.Snapshot(
+            input=back(tf.matmul(enc_xhat_t, xhat, transpose_b=True))))
+      else:
+        xhat_w = tf.matmul(xhat, enc_xhat)
+      gates = x_gates + xhat_w + tf.matmul(hr, enc_hr)
       prev_c_enc = c_enc
       h_enc, c_enc, enc_acts = _lstm(gates, c_enc)
       stats = tf.matmul(h_enc, lat_w) + lat_b
@@ -550,13 +562,13 @@ def _draw_core(x, eps, weights, compute_dtype):
       d_c_enc = tf.zeros([batch, enc_units])
       d_h_dec = tf.zeros([batch, dec_units])
       d_c_dec = tf.zeros([batch, dec_units])
-      # Transposed copies, made once per batch. In float32 a `Snapshot` keeps grappler from
-      # folding the transpose back into every step's product as `transpose_b`, which oneDNN
-      # multiplies 2-4x slower (benchmarks/bench_matmul_layouts.py); in bfloat16 the cast
-      # does the same.
+      # Transposed copies, made once per batch (in bfloat16 the forward's). In float32 a
+      # `Snapshot` keeps grappler from folding the transpose back into every step's product
+      # as `transpose_b`, which oneDNN multiplies 2-4x slower
+      # (benchmarks/bench_matmul_layouts.py).
       write_w_t = None if low else tf.raw_ops.Snapshot(input=tf.transpose(write_w))
-      enc_xhat_t = (cast(tf.transpose(enc_xhat)) if low
-                    else tf.raw_ops.Snapshot(input=tf.transpose(enc_xhat)))  # [4 enc, N]
+      xhat_kernel_t = (enc_xhat_t if low
+                       else tf.raw_ops.Snapshot(input=tf.transpose(enc_xhat)))  # [4 enc, N]
       d_canvases, d_enc_gates, d_dec_gates, d_stats = [], [], [], []
       for t in reversed(range(num_steps)):
         s = saved[t]
@@ -580,7 +592,7 @@ def _draw_core(x, eps, weights, compute_dtype):
         d_h_dec = d_h_dec + d_hr[:, :dec_units]
         d_h_enc = d_hr[:, dec_units:]
         if t > 0:  # c[0] is a constant: no gradient to pass on
-          d_xhat = back(tf.matmul(cast(d_enc), enc_xhat_t))  # [batch, N]
+          d_xhat = back(tf.matmul(cast(d_enc), xhat_kernel_t))  # [batch, N]
           d_canvas = d_canvas - tf.raw_ops.SigmoidGrad(y=s["probs"], dy=d_xhat)
       # Weight gradients, each from all steps at once (rows ordered t = 0..num_steps-1).
       stack = lambda items: tf.concat(items[::-1], axis=0)
