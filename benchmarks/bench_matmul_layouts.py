@@ -36,8 +36,6 @@ each product's FLOPs counted once (the `steps * 2 * batch * rows * cols` of each
 
 from __future__ import annotations
 
-import argparse
-import datetime
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -180,20 +178,12 @@ def step_flops(shapes):
 
 
 def main(argv=None):
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument("--repeats", type=int, default=15)
-  parser.add_argument("--dtypes", default="bfloat16,float32")
+  parser = common.timing_parser(__doc__.splitlines()[0], SECTION)
   parser.add_argument("--peak_size", type=int, default=2048,
                       help="side of the square product that measures the machine's rate")
-  parser.add_argument("--out", default=None, help="Markdown file to write the section into")
-  parser.add_argument("--section", default=SECTION,
-                      help="heading of the section written into --out")
-  args = parser.parse_args(argv)
-  if args.repeats < 1:
-    parser.error(f"--repeats must be a positive integer, got {args.repeats}")
+  args, dtypes = common.parse_timing_args(parser, argv)
   if args.peak_size < 1:
     parser.error(f"--peak_size must be a positive integer, got {args.peak_size}")
-  dtypes = common.compute_dtypes(parser, args.dtypes)
   config = model_lib.get_config("baseline")
   shapes = (config.batch_size, config.num_cells, 4 * config.enc_units, config.dec_units,
             config.num_steps)
@@ -208,17 +198,14 @@ def main(argv=None):
   print(f"the six products of a step ({flops / 1e9:.1f} GFLOP) at the square product's rate: "
         f"{floor}")
   if args.out:
-    command = common.command_line("benchmarks.bench_matmul_layouts", argv)
-    lines = [args.section, "", f"Command: `{command.strip()}`  ",
-             f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}  ",
-             f"Machine: {common.machine_line()}; TensorFlow {tf.__version__}; load average "
-             f"(1 / 5 / 15 min) at the end: {common.load_average()}  ", "",
-             "The matrix products of one baseline training step, each timed alone as its own "
-             "`tf.function` (23 chained per-step products, or the one weight-gradient product "
-             f"of a batch), median and min of {args.repeats} calls; GFLOP/s of the median. "
-             "Layouts that read a transposed weight are timed without making it.", "",
-             "| product | layout | type | median ms | min ms | GFLOP/s |",
-             "|---|---|---|---|---|---|"]
+    lines = common.section_head(args.section, "benchmarks.bench_matmul_layouts", argv,
+                                f"TensorFlow {tf.__version__}") + [
+        "The matrix products of one baseline training step, each timed alone as its own "
+        "`tf.function` (23 chained per-step products, or the one weight-gradient product "
+        f"of a batch), median and min of {args.repeats} calls; GFLOP/s of the median. "
+        "Layouts that read a transposed weight are timed without making it.", "",
+        "| product | layout | type | median ms | min ms | GFLOP/s |",
+        "|---|---|---|---|---|---|"]
     lines += [f"| {p} | `{f}` | {d} | {m:.1f} | {lo:.1f} | {g:.0f} |"
               for p, f, d, m, lo, g in rows]
     lines += ["", f"The fastest layout of each product, added up: {summary} a step (matmuls "

@@ -25,8 +25,6 @@ between the two, and the largest difference between their outputs.
 
 from __future__ import annotations
 
-import argparse
-import datetime
 import os
 import time
 
@@ -122,33 +120,22 @@ def measure(repeats, dtypes, batch, cells, steps):
 
 
 def main(argv=None):
-  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument("--repeats", type=int, default=15)
-  parser.add_argument("--dtypes", default="bfloat16,float32")
-  parser.add_argument("--out", default=None, help="Markdown file to write the section into")
-  parser.add_argument("--section", default=SECTION,
-                      help="heading of the section written into --out")
-  args = parser.parse_args(argv)
-  if args.repeats < 1:
-    parser.error(f"--repeats must be a positive integer, got {args.repeats}")
-  dtypes = common.compute_dtypes(parser, args.dtypes)
+  parser = common.timing_parser(__doc__.splitlines()[0], SECTION)
+  args, dtypes = common.parse_timing_args(parser, argv)
   config = model_lib.get_config("baseline")
   rows = measure(args.repeats, dtypes, config.batch_size, config.num_cells, config.num_steps)
   if args.out:
-    command = common.command_line("benchmarks.bench_xla_parts", argv)
-    lines = [args.section, "", f"Command: `{command.strip()}`  ",
-             f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}  ",
-             f"Machine: {common.machine_line()}; TensorFlow {tf.__version__}; load average "
-             f"(1 / 5 / 15 min) at the end: {common.load_average()}  ", "",
-             f"The element-wise passes of one baseline training step ({config.batch_size} x "
-             f"{config.num_cells} arrays), each part's {config.num_steps} calls one after the "
-             "other in one `tf.function`: as TensorFlow ops, and with each call as an XLA "
-             f"function (`jit_compile=True`); median and min of {args.repeats} calls, "
-             "alternating. \"max |diff|\" is the largest difference between the two paths' "
-             "outputs.", "",
-             "| part | type | ops median ms | ops min ms | XLA median ms | XLA min ms | "
-             "XLA / ops | max \\|diff\\| |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = common.section_head(args.section, "benchmarks.bench_xla_parts", argv,
+                                f"TensorFlow {tf.__version__}") + [
+        f"The element-wise passes of one baseline training step ({config.batch_size} x "
+        f"{config.num_cells} arrays), each part's {config.num_steps} calls one after the "
+        "other in one `tf.function`: as TensorFlow ops, and with each call as an XLA "
+        f"function (`jit_compile=True`); median and min of {args.repeats} calls, "
+        "alternating. \"max |diff|\" is the largest difference between the two paths' "
+        "outputs.", "",
+        "| part | type | ops median ms | ops min ms | XLA median ms | XLA min ms | "
+        "XLA / ops | max \\|diff\\| |",
+        "|---|---|---|---|---|---|---|---|"]
     lines += [f"| {p} | {d} | {om:.2f} | {ol:.2f} | {xm:.2f} | {xl:.2f} | {xm / om:.2f} | "
               f"{diff:.2g} |" for p, d, om, ol, xm, xl, diff in rows]
     common.write_section(args.out, lines + [""])

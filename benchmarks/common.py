@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import datetime
 import os
 import pathlib
 import platform
@@ -62,6 +64,39 @@ def section_heading(parser, text):
   if not text.startswith("## "):
     parser.error(f"--section must be a Markdown heading starting with '## ', got {text!r}")
   return text
+
+
+def timing_parser(description, section):
+  """The arguments every op-timing benchmark takes: --repeats, --dtypes, --out, --section.
+
+  `parse_timing_args` checks them.
+  """
+  parser = argparse.ArgumentParser(description=description)
+  parser.add_argument("--repeats", type=int, default=15)
+  parser.add_argument("--dtypes", default="bfloat16,float32")
+  parser.add_argument("--out", default=None, help="Markdown file to write the section into")
+  parser.add_argument("--section", default=section,
+                      help="heading of the section written into --out")
+  return parser
+
+
+def parse_timing_args(parser, argv=None):
+  """`(args, dtypes)` of a `timing_parser`: a parser error names a bad --repeats, --dtypes
+  or --section."""
+  args = parser.parse_args(argv)
+  if args.repeats < 1:
+    parser.error(f"--repeats must be a positive integer, got {args.repeats}")
+  section_heading(parser, args.section)
+  return args, compute_dtypes(parser, args.dtypes)
+
+
+def section_head(section, module, argv, versions):
+  """The first lines of a section: heading, command, date, machine (with `versions`, e.g.
+  "TensorFlow 2.21.0") and the load average at the end, then a blank line."""
+  return [section, "", f"Command: `{command_line(module, argv).strip()}`  ",
+          f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}  ",
+          f"Machine: {machine_line()}; {versions}; load average (1 / 5 / 15 min) at the end: "
+          f"{load_average()}  ", ""]
 
 
 def machine_line():

@@ -1,6 +1,7 @@
 """The layouts timed by bench_matmul_layouts compute the same products as numpy."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from benchmarks import bench_matmul_layouts as layouts_lib
@@ -74,3 +75,24 @@ def test_peak_rates_count_two_flops_per_multiply_add(monkeypatch):
   # A 10 x 10 product: 1,000 multiply-adds, 2,000 FLOPs, in 0.5 s.
   assert rates == {"float32": (500.0, 2000 / 0.5 / 1e9)}
   assert calls[0].shape == (10, 10)
+
+
+def test_timing_arguments_are_checked_by_name(capsys):
+  from benchmarks import common  # pylint: disable=g-import-not-at-top
+  parser = common.timing_parser("t", "## T")
+  args, dtypes = common.parse_timing_args(parser, ["--repeats", "3", "--dtypes", "float32"])
+  assert (args.repeats, dtypes, args.out, args.section) == (3, ["float32"], None, "## T")
+  for bad, flag in ((["--repeats", "0"], "--repeats"), (["--section", "T"], "--section"),
+                    (["--dtypes", "float16"], "--dtypes")):
+    with pytest.raises(SystemExit):
+      common.parse_timing_args(parser, bad)
+    assert flag in capsys.readouterr().err
+
+
+def test_section_head_names_the_command_and_the_versions():
+  from benchmarks import common  # pylint: disable=g-import-not-at-top
+  head = common.section_head("## T", "benchmarks.x", ["--out", "a b.md"], "TensorFlow 9")
+  assert head[0] == "## T" and head[1] == "" and head[-1] == ""
+  assert head[2] == "Command: `python -m benchmarks.x --out 'a b.md'`  "
+  assert head[3].startswith("Date: ") and head[3].endswith(" UTC  ")
+  assert head[4].startswith("Machine: ") and "; TensorFlow 9; load average" in head[4]
