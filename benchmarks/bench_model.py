@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -131,13 +130,11 @@ def main():
           f"bfloat16 {comparison['bfloat16']:.2f} (relative difference "
           f"{comparison['relative_difference']:.4f}, tolerance {args.tolerance})")
   if args.out:
-    command = common.command_line("benchmarks.bench_model")
-    lines = [SECTION, "", f"Command: `{command.strip()}`  ",
-             f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}  ",
-             f"Machine: {common.machine_line()}; TensorFlow {tf.__version__}; load average "
-             f"(1 / 5 / 15 min) at the end: {common.load_average()}  ", "", header + ".",
-             "Goals: a training step at or under 260 ms; 100 generated pieces (all canvases) "
-             "under 50 ms.", "", "| what | median ms | min ms | max ms |", "|---|---|---|---|"]
+    lines = common.section_head(SECTION, "benchmarks.bench_model", None,
+                                f"TensorFlow {tf.__version__}") + [
+        header + ".", "Goals: a training step at or under 260 ms; 100 generated pieces (all "
+        "canvases) under 50 ms.", "", "| what | median ms | min ms | max ms |",
+        "|---|---|---|---|"]
     lines += [f"| {label} | {m:.1f} | {lo:.1f} | {hi:.1f} |" for label, m, lo, hi in rows]
     if comparison:
       ok = comparison["relative_difference"] <= args.tolerance

@@ -199,24 +199,6 @@ def part_functions(model, optimizer, x, eps):
           "whole training step": lambda: step_fn(x, seed)[0].numpy()}
 
 
-def interleaved_medians(functions, repeats, warmup=3):
-  """Median ms of each callable in `functions` (a dict), calls alternating between them.
-
-  Returns:
-    `({key: median ms}, {key: [seconds of each call]})`.
-  """
-  for fn in functions.values():
-    for _ in range(warmup):
-      fn()
-  times = {key: [] for key in functions}
-  for _ in range(repeats):
-    for key, fn in functions.items():
-      start = time.perf_counter()
-      fn()
-      times[key].append(time.perf_counter() - start)
-  return {key: 1000.0 * float(np.median(v)) for key, v in times.items()}, times
-
-
 PIECES_ALPHA = 0.25  # the baseline's threshold
 
 
@@ -236,13 +218,13 @@ def generation_times(samplers, repeats, n=100):
   old_model, new_model = samplers["old"], samplers["new"]
   old_fn = lambda: model_lib.binarize(old_model.sample(n, seed=0).numpy()[:, -1], PIECES_ALPHA)
   new_fn = lambda: generate.generate_rolls(new_model, n, PIECES_ALPHA, 0)[1]
-  medians, times = interleaved_medians({"old": old_fn, "new": new_fn}, repeats)
+  medians, times = common.interleaved_medians({"old": old_fn, "new": new_fn}, repeats)
   old_rolls, new_rolls = np.asarray(old_fn()), new_fn()
   cfg = new_model.config
   rows, inner, cols = n * cfg.num_steps, cfg.dec_units + 1, cfg.num_cells
   a, b = tf.random.normal([rows, inner]), tf.random.normal([inner, cols])
   product = tf.function(lambda: tf.matmul(a, b))
-  product_ms, _ = interleaved_medians({"product": lambda: product().numpy()}, repeats)
+  product_ms, _ = common.interleaved_medians({"product": lambda: product().numpy()}, repeats)
   return {**medians, "new_min": 1000.0 * min(times["new"]),
           "cells": int(new_rolls.sum()), "cells_differ": int((old_rolls != new_rolls).sum()),
           "product": product_ms["product"], "rows": rows, "inner": inner, "cols": cols}
@@ -262,7 +244,7 @@ def profile(old_module, dtype, repeats, seed=0):
   # Alternate path by path within each part: old, new, old, new, ...
   order = sorted(functions, key=lambda key: (PARTS.index(key[1]), key[0] != "old"))
   assert all(key[1] in PARTS for key in functions)
-  medians, times = interleaved_medians({key: functions[key] for key in order}, repeats)
+  medians, times = common.interleaved_medians({key: functions[key] for key in order}, repeats)
   # The fastest call of each: what the machine gives when the other agents' load lets up.
   minimums = {key: 1000.0 * min(v) for key, v in times.items()}
   op_types = {}
@@ -341,7 +323,7 @@ def main(argv=None):
       print(f"  {op_type:32s} {op_types[dtype]['old'].get(op_type, 0.0):8.1f} {new:8.1f}")
   # Sampling, old and new paths alternating (the baseline's float32 decoder, same weights).
   samplers = {name: model for name, (model, _) in build_pair(old_module, "float32").items()}
-  sample_medians, sample_times = interleaved_medians(
+  sample_medians, sample_times = common.interleaved_medians(
       {name: (lambda m=m: m.sample(100, seed=0).numpy()) for name, m in samplers.items()},
       args.repeats)
   sample_ms, sample_min = sample_medians["new"], 1000.0 * min(sample_times["new"])

@@ -26,7 +26,6 @@ between the two, and the largest difference between their outputs.
 from __future__ import annotations
 
 import os
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -101,16 +100,9 @@ def measure(repeats, dtypes, batch, cells, steps):
       outs = {k: [np.asarray(tf.cast(t, tf.float32)) for t in tf.nest.flatten(f())]
               for k, f in paths.items()}
       diff = max(float(np.max(np.abs(a - b))) for a, b in zip(outs["ops"], outs["xla"]))
-      times = {k: [] for k in paths}
-      for fn in paths.values():  # warm-up
-        for _ in range(3):
-          fn()
-      for _ in range(repeats):
-        for k, fn in paths.items():
-          start = time.perf_counter()
-          tf.nest.map_structure(lambda t: t.numpy(), fn())
-          times[k].append(time.perf_counter() - start)
-      med = {k: 1000.0 * float(np.median(v)) for k, v in times.items()}
+      timed = {k: (lambda fn=fn: tf.nest.map_structure(lambda t: t.numpy(), fn()))
+               for k, fn in paths.items()}
+      med, times = common.interleaved_medians(timed, repeats)
       low = {k: 1000.0 * min(v) for k, v in times.items()}
       rows.append((part, dtype, med["ops"], low["ops"], med["xla"], low["xla"], diff))
       print(f"{part:6s} {dtype:9s} ops {med['ops']:7.2f} ms (min {low['ops']:6.2f})  "

@@ -145,3 +145,21 @@ def median_time(fn, runs, warm_up=True):
     fn()
     times.append(time.perf_counter() - start)
   return float(np.median(times)), times
+
+
+def interleaved_medians(functions, repeats, warmup=3):
+  """Median ms of each callable in `functions` (a dict), calls alternating between them.
+
+  Returns:
+    `({key: median ms}, {key: [seconds of each call]})`.
+  """
+  for fn in functions.values():
+    for _ in range(warmup):
+      fn()
+  times = {key: [] for key in functions}
+  for _ in range(repeats):
+    for key, fn in functions.items():
+      start = time.perf_counter()
+      fn()
+      times[key].append(time.perf_counter() - start)
+  return {key: 1000.0 * float(np.median(v)) for key, v in times.items()}, times

@@ -96,3 +96,13 @@ def test_section_head_names_the_command_and_the_versions():
   assert head[2] == "Command: `python -m benchmarks.x --out 'a b.md'`  "
   assert head[3].startswith("Date: ") and head[3].endswith(" UTC  ")
   assert head[4].startswith("Machine: ") and "; TensorFlow 9; load average" in head[4]
+
+
+def test_interleaved_medians_alternate_the_calls_after_warming_each_up():
+  from benchmarks import common  # pylint: disable=g-import-not-at-top
+  calls = []
+  medians, times = common.interleaved_medians(
+      {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, repeats=3, warmup=2)
+  assert calls == ["a", "a", "b", "b"] + ["a", "b"] * 3
+  assert set(medians) == {"a", "b"} and [len(times["a"]), len(times["b"])] == [3, 3]
+  assert medians["a"] == 1000.0 * float(np.median(times["a"]))
